@@ -1,0 +1,161 @@
+# pmgen: PM2's job done the systemd way.
+#
+#   make            build pmgen and pmgen-shim into build/
+#   make demo       build, compile contrib/examples/ecosystem.config.js and run it in a throwaway systemd
+#   make check      unit, golden, bad-input, shim (valgrind), fuzz smoke, man lint and sandbox integration tests
+#   make fuzz       run the libFuzzer harnesses for FUZZ_SECONDS each (clang)
+#   make install    install under $(DESTDIR)$(PREFIX)
+#
+# `make deps` installs the Debian packages the build and tests need (as root), or prints the command.
+
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBEXECDIR  ?= $(PREFIX)/libexec
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+SYSCONFDIR  ?= /etc
+PKGLIBEXECDIR = $(LIBEXECDIR)/pmgen
+PKGDATADIR    = $(DATADIR)/pmgen
+SYSTEMD_UNIT_DIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+SYSTEMD_GENERATOR_DIR ?= $(shell pkg-config --variable=systemdsystemgeneratordir systemd 2>/dev/null || echo /lib/systemd/system-generators)
+
+VERSION := 0.1.0
+
+CC       ?= gcc
+CLANG    ?= clang
+CFLAGS   ?= -O2 -g
+WARN      = -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
+# libinih is used as Debian builds it (r55); these pin the behaviour pmgen's reader relies on and are
+# checked against <ini.h> by tests/unit/test-parse-ini.c (see man/pmgen.ini.5).
+INI_PIN   = -DINI_MAX_LINE=200 -DINI_ALLOW_MULTILINE=1 -DINI_ALLOW_INLINE_COMMENTS=1 \
+            -DINI_INLINE_COMMENT_PREFIXES='";"' -DINI_START_COMMENT_PREFIXES='";\#"' -DINI_STOP_ON_FIRST_ERROR=0 \
+            -DINI_HANDLER_LINENO=0 -DINI_CALL_HANDLER_ON_NEW_SECTION=0 -DINI_ALLOW_NO_VALUE=0 -DINI_USE_STACK=1
+PATHS     = -DPMGEN_VERSION='"$(VERSION)"' -DPMGEN_SHIM_PATH='"$(PKGLIBEXECDIR)/pmgen-shim"' \
+            -DPMGEN_NODE_PRELOAD_PATH='"$(PKGDATADIR)/node-preload.cjs"' -DPMGEN_SYSCONFDIR='"$(SYSCONFDIR)"'
+ALL_CFLAGS = $(WARN) $(INI_PIN) $(PATHS) -D_GNU_SOURCE -Isrc $(CFLAGS) $(CPPFLAGS)
+SAN_CFLAGS = $(WARN) $(INI_PIN) $(PATHS) -D_GNU_SOURCE -Isrc -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+LIBS_CORE = -linih -lm
+LIBS_SD   = $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
+
+CORE_SRC = $(sort $(wildcard src/*.c))
+CLI_SRC  = $(sort $(wildcard src/cli/*.c))
+SHIM_SRC = $(sort $(wildcard src/shim/*.c))
+UNIT_TEST_SRC = $(sort $(wildcard tests/unit/test-*.c))
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz-*.c))
+
+B = build
+CORE_OBJ = $(CORE_SRC:%.c=$(B)/%.o)
+CLI_OBJ  = $(CLI_SRC:%.c=$(B)/%.o)
+SHIM_OBJ = $(SHIM_SRC:%.c=$(B)/%.o)
+SAN_CORE_OBJ = $(CORE_SRC:%.c=$(B)/san/%.o)
+SAN_CLI_OBJ  = $(filter-out $(B)/san/src/cli/main.o,$(CLI_SRC:%.c=$(B)/san/%.o))
+UNIT_TESTS = $(UNIT_TEST_SRC:tests/unit/%.c=$(B)/san/tests/%)
+FUZZERS = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 15
+
+.DELETE_ON_ERROR:
+.PHONY: all deps demo check check-unit check-golden check-bad check-shim check-verify check-man \
+        check-fuzz check-integration fuzz install uninstall clean golden-update
+
+all: $(B)/pmgen $(B)/pmgen-shim $(B)/san/pmgen
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/san/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libpmgen.a: $(CORE_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(B)/san/libpmgen.a: $(SAN_CORE_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(B)/pmgen: $(CLI_OBJ) $(B)/libpmgen.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_SD) $(LDFLAGS)
+
+# The same CLI built with ASan/UBSan: golden and bad-input tests run it.
+$(B)/san/pmgen: $(CLI_SRC:%.c=$(B)/san/%.o) $(B)/san/libpmgen.a
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_SD)
+
+$(B)/pmgen-shim: $(SHIM_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS_SD) $(LDFLAGS)
+
+$(B)/san/tests/%: tests/unit/%.c $(B)/san/libpmgen.a $(SAN_CLI_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -MMD -MP -o $@ $< $(SAN_CLI_OBJ) $(B)/san/libpmgen.a $(LIBS_CORE) $(LIBS_SD) -lcmocka
+
+$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) $(WARN) $(INI_PIN) $(PATHS) -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(CORE_SRC) $(LIBS_CORE)
+
+deps:
+	@tests/deps.sh
+
+check: deps all check-unit check-golden check-bad check-shim check-verify check-man check-fuzz check-integration
+	@echo "make check: all passed"
+
+check-unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+check-golden: $(B)/san/pmgen
+	tests/golden/run.sh $(B)/san/pmgen
+
+golden-update: $(B)/san/pmgen
+	tests/golden/run.sh --update $(B)/san/pmgen
+
+check-bad: $(B)/san/pmgen
+	tests/bad/run.sh $(B)/san/pmgen
+
+check-shim: $(B)/pmgen-shim
+	tests/shim/run.sh $(B)/pmgen-shim
+
+check-verify: $(B)/pmgen
+	tests/verify.sh $(B)/pmgen
+
+check-man:
+	tests/man-lint.sh
+
+check-fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$${f##*/}; echo "== $$n ($(FUZZ_SMOKE_SECONDS)s)"; \
+		$$f -max_total_time=$(FUZZ_SMOKE_SECONDS) -max_len=4096 -print_final_stats=0 \
+			$(B)/fuzz/corpus-$$n tests/fuzz/seeds-$${n#fuzz-} 2>$(B)/fuzz/$$n.log \
+			|| { tail -40 $(B)/fuzz/$$n.log; exit 1; }; done
+
+fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$${f##*/}; mkdir -p $(B)/fuzz/corpus-$$n; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(B)/fuzz/corpus-$$n tests/fuzz/seeds-$${n#fuzz-}; done
+
+$(FUZZERS): | $(B)/fuzz/dirs
+$(B)/fuzz/dirs: $(FUZZ_SRC)
+	@mkdir -p $(B)/fuzz; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); mkdir -p $(B)/fuzz/corpus-$$n; done; touch $@
+
+check-integration: all
+	tests/integration/run.sh
+
+demo: deps all
+	tests/demo.sh
+
+install: $(B)/pmgen $(B)/pmgen-shim
+	install -Dm755 $(B)/pmgen $(DESTDIR)$(BINDIR)/pmgen
+	install -Dm755 $(B)/pmgen-shim $(DESTDIR)$(PKGLIBEXECDIR)/pmgen-shim
+	install -Dm644 src/node/node-preload.cjs $(DESTDIR)$(PKGDATADIR)/node-preload.cjs
+	install -Dm644 units/pmgen.target $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen.target
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	for m in man/*.[158]; do install -m644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pmgen $(DESTDIR)$(PKGLIBEXECDIR)/pmgen-shim $(DESTDIR)$(PKGDATADIR)/node-preload.cjs \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen.target
+	for m in man/*.[158]; do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
