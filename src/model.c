@@ -1,0 +1,1133 @@
+/* SPDX-License-Identifier: MIT */
+#include "model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "escape.h"
+#include "keys.h"
+#include "parse-ini.h"
+#include "write.h"
+
+/* One app being normalized. */
+typedef struct norm {
+        diag_list *dl;
+        value *out;       /* normalized app object */
+        bool oom;
+} norm;
+
+static loc loc_col(loc where, size_t offset) {
+        where.col += (unsigned) offset;
+        return where;
+}
+
+/* ---- scalar coercion ---------------------------------------------------------------------- */
+
+/* The text of a string value, unquoted when it came untyped from INI. */
+static int scalar_text(norm *n, const value *v, const char *key, strbuf *out) {
+        if (v->type != V_STRING)
+                return -EINVAL;
+        if (!v->untyped) {
+                strbuf_add(out, v->str.s, v->str.len);
+                return out->oom ? -ENOMEM : 0;
+        }
+        size_t col = 0;
+        const char *msg = NULL;
+        int r = ini_unquote(v->str.s, v->str.len, out, &col, &msg);
+
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                diag_error(n->dl, loc_col(v->where, col), "%s: %s", key, msg);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static void expected(norm *n, const value *v, const char *key, const char *what) {
+        diag_error(n->dl, v->where, "%s: expected %s, found %s", key, what, value_type_name(v->type));
+}
+
+static int put(norm *n, const char *key, loc key_where, value *v) {
+        if (!v || value_object_set(n->out, key, key_where, v) < 0) {
+                n->oom = true;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static value *new_string(const char *s, loc where) {
+        return value_new_string(s, strlen(s), where);
+}
+
+static int norm_string(norm *n, const member *m, const key_def *k) {
+        const value *v = m->val;
+        strbuf sb = STRBUF_INIT;
+        int r;
+
+        if (v->type == V_BOOL && !v->b && strcmp(k->name, "log_date_format") == 0)
+                return 0; /* PM2 files write `log_date_format: false` for "off" */
+        if (v->type != V_STRING) {
+                expected(n, v, k->name, "a string");
+                return -EINVAL;
+        }
+        r = scalar_text(n, v, k->name, &sb);
+        if (r == 0 && sb.len == 0) {
+                diag_error(n->dl, v->where, "%s: expected a non-empty string", k->name);
+                r = -EINVAL;
+        }
+        if (r == 0 && strlen(strbuf_str(&sb)) != sb.len) {
+                diag_error(n->dl, v->where, "%s: NUL bytes are not allowed", k->name);
+                r = -EINVAL;
+        }
+        if (r == 0)
+                r = put(n, k->name, m->key_where, new_string(strbuf_str(&sb), v->where));
+        strbuf_free(&sb);
+        return r;
+}
+
+static int parse_bool_text(const char *s, bool *ret) {
+        static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off", "0" };
+
+        for (size_t i = 0; i < 4; i++) {
+                if (strcmp(s, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcmp(s, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+static int norm_bool(norm *n, const member *m, const key_def *k) {
+        const value *v = m->val;
+        bool b;
+
+        if (v->type == V_BOOL)
+                return put(n, k->name, m->key_where, value_new_bool(v->b, v->where));
+        if (v->type == V_STRING && v->untyped) {
+                strbuf sb = STRBUF_INIT;
+                int r = scalar_text(n, v, k->name, &sb);
+
+                if (r == 0 && parse_bool_text(strbuf_str(&sb), &b) < 0) {
+                        diag_error(n->dl, v->where, "%s: expected true or false, found '%s'", k->name, strbuf_str(&sb));
+                        r = -EINVAL;
+                }
+                strbuf_free(&sb);
+                return r < 0 ? r : put(n, k->name, m->key_where, value_new_bool(b, v->where));
+        }
+        expected(n, v, k->name, "true or false");
+        return -EINVAL;
+}
+
+/* Non-negative integer from a number or a numeric string, at most max. */
+static int uint_of(norm *n, const value *v, const char *key, double max, double *ret) {
+        if (v->type == V_NUMBER) {
+                if (!isfinite(v->num) || v->num != floor(v->num) || v->num < 0 || v->num > max) {
+                        char buf[VALUE_NUMBER_BUF];
+
+                        diag_error(n->dl, v->where, "%s: expected a whole number from 0 to %.0f, found %s", key, max,
+                                   value_number_to_string(v->num, buf));
+                        return -EINVAL;
+                }
+                *ret = v->num;
+                return 0;
+        }
+        if (v->type == V_STRING) {
+                strbuf sb = STRBUF_INIT;
+                int r = scalar_text(n, v, key, &sb);
+                const char *s = strbuf_str(&sb);
+                char *end = NULL;
+                unsigned long long x = 0;
+
+                if (r == 0) {
+                        errno = 0;
+                        if (*s >= '0' && *s <= '9')
+                                x = strtoull(s, &end, 10);
+                        if (!end || *end || errno || (double) x > max) {
+                                diag_error(n->dl, v->where, "%s: expected a whole number from 0 to %.0f, found '%s'", key,
+                                           max, s);
+                                r = -EINVAL;
+                        }
+                }
+                strbuf_free(&sb);
+                if (r == 0)
+                        *ret = (double) x;
+                return r;
+        }
+        expected(n, v, key, "a number");
+        return -EINVAL;
+}
+
+static double uint_max(const char *key) {
+        if (strcmp(key, "port") == 0)
+                return 65535;
+        if (strcmp(key, "backlog") == 0)
+                return 65535;
+        if (strcmp(key, "max_restarts") == 0)
+                return 100000;
+        return 4294967295.0;
+}
+
+static int norm_uint(norm *n, const member *m, const key_def *k) {
+        double x;
+
+        if (uint_of(n, m->val, k->name, uint_max(k->name), &x) < 0)
+                return -EINVAL;
+        if (strcmp(k->name, "port") == 0 && x == 0) {
+                diag_error(n->dl, m->val->where, "port: expected a port from 1 to 65535, found 0");
+                return -EINVAL;
+        }
+        return put(n, k->name, m->key_where, value_new_number(x, m->val->where));
+}
+
+/* Durations and sizes keep their spelling ("10s", "200M") but are checked here. */
+static int norm_unit_string(norm *n, const member *m, const key_def *k) {
+        const value *v = m->val;
+        double x;
+
+        if (v->type == V_NUMBER || (v->type == V_STRING && !v->untyped && v->str.len && v->str.s[0] >= '0' &&
+                                    strspn(v->str.s, "0123456789") == v->str.len)) {
+                if (uint_of(n, v, k->name, 1e15, &x) < 0)
+                        return -EINVAL;
+                return put(n, k->name, m->key_where, value_new_number(x, v->where));
+        }
+        if (v->type != V_STRING) {
+                expected(n, v, k->name, k->type == KT_SIZE ? "a size such as 200M" : "a duration in ms or such as 10s");
+                return -EINVAL;
+        }
+        strbuf sb = STRBUF_INIT;
+        uint64_t parsed;
+        int r = scalar_text(n, v, k->name, &sb);
+
+        if (r == 0) {
+                const char *s = strbuf_str(&sb);
+
+                if (strspn(s, "0123456789") == sb.len && sb.len > 0 && sb.len < 16) {
+                        r = put(n, k->name, m->key_where, value_new_number(strtod(s, NULL), v->where));
+                } else if ((k->type == KT_SIZE ? parse_size(s, &parsed) : parse_duration_ms(s, &parsed)) < 0) {
+                        diag_error(n->dl, v->where,
+                                   k->type == KT_SIZE ? "%s: expected a size such as 512K, 200M or 1G, found '%s'"
+                                                      : "%s: expected milliseconds or a duration such as 10s, 5m or 1h, found '%s'",
+                                   k->name, s);
+                        r = -EINVAL;
+                } else
+                        r = put(n, k->name, m->key_where, new_string(s, v->where));
+        }
+        strbuf_free(&sb);
+        return r;
+}
+
+/* ---- lists -------------------------------------------------------------------------------- */
+
+static int words_of(norm *n, const value *v, const char *key, strlist *out) {
+        if (v->type == V_ARRAY) {
+                out->v = calloc(v->arr.n + 1, sizeof(char *));
+                if (!out->v)
+                        return -ENOMEM;
+                for (size_t i = 0; i < v->arr.n; i++) {
+                        const value *it = v->arr.items[i];
+                        strbuf sb = STRBUF_INIT;
+                        char buf[VALUE_NUMBER_BUF];
+
+                        if (it->type == V_NUMBER)
+                                strbuf_adds(&sb, value_number_to_string(it->num, buf));
+                        else if (it->type != V_STRING || scalar_text(n, it, key, &sb) < 0) {
+                                if (it->type != V_STRING)
+                                        expected(n, it, key, "a string in the list");
+                                strbuf_free(&sb);
+                                strlist_free(out);
+                                return -EINVAL;
+                        }
+                        if (strlen(strbuf_str(&sb)) != sb.len) {
+                                diag_error(n->dl, it->where, "%s: NUL bytes are not allowed", key);
+                                strbuf_free(&sb);
+                                strlist_free(out);
+                                return -EINVAL;
+                        }
+                        out->v[out->n++] = strbuf_steal(&sb);
+                        if (!out->v[out->n - 1]) {
+                                strlist_free(out);
+                                return -ENOMEM;
+                        }
+                }
+                return 0;
+        }
+        if (v->type == V_STRING && v->untyped) {
+                size_t col = 0, nw = 0;
+                const char *msg = NULL;
+                char **w = NULL;
+                int r = ini_split_words(v->str.s, v->str.len, &w, &nw, &col, &msg);
+
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        diag_error(n->dl, loc_col(v->where, col), "%s: %s", key, msg);
+                        return -EINVAL;
+                }
+                out->v = w;
+                out->n = nw;
+                return 0;
+        }
+        if (v->type == V_STRING) {
+                if (strlen(v->str.s) != v->str.len) {
+                        diag_error(n->dl, v->where, "%s: NUL bytes are not allowed", key);
+                        return -EINVAL;
+                }
+                return split_args_pm2(v->str.s, out);
+        }
+        expected(n, v, key, "a string or a list of strings");
+        return -EINVAL;
+}
+
+static value *list_value(const strlist *l, loc where) {
+        value *arr = value_new(V_ARRAY, where);
+
+        for (size_t i = 0; arr && i < l->n; i++)
+                if (value_array_push(arr, new_string(l->v[i], where)) < 0) {
+                        value_free(arr);
+                        return NULL;
+                }
+        return arr;
+}
+
+static int norm_strlist(norm *n, const member *m, const key_def *k) {
+        strlist l = { 0 };
+        int r = words_of(n, m->val, k->name, &l);
+
+        if (r < 0)
+                return r;
+        r = put(n, k->name, m->key_where, list_value(&l, m->val->where));
+        strlist_free(&l);
+        return r;
+}
+
+static int norm_uintlist(norm *n, const member *m, const key_def *k) {
+        const value *v = m->val;
+        value *arr = value_new(V_ARRAY, v->where);
+        int r = 0;
+
+        if (!arr)
+                return -ENOMEM;
+        if (v->type == V_NUMBER) {
+                if (uint_of(n, v, k->name, 255, &(double){ 0 }) < 0)
+                        r = -EINVAL;
+                else
+                        r = value_array_push(arr, value_new_number(v->num, v->where));
+        } else if (v->type == V_ARRAY || (v->type == V_STRING && v->untyped)) {
+                strlist l = { 0 };
+
+                if (v->type == V_ARRAY) {
+                        for (size_t i = 0; i < v->arr.n && r == 0; i++) {
+                                double x;
+
+                                r = uint_of(n, v->arr.items[i], k->name, 255, &x);
+                                if (r == 0)
+                                        r = value_array_push(arr, value_new_number(x, v->arr.items[i]->where));
+                        }
+                } else if ((r = words_of(n, v, k->name, &l)) == 0) {
+                        for (size_t i = 0; i < l.n && r == 0; i++) {
+                                value tmp = { .type = V_STRING, .where = v->where, .str = { l.v[i], strlen(l.v[i]) } };
+                                double x;
+
+                                r = uint_of(n, &tmp, k->name, 255, &x);
+                                if (r == 0)
+                                        r = value_array_push(arr, value_new_number(x, v->where));
+                        }
+                        strlist_free(&l);
+                }
+        } else {
+                expected(n, v, k->name, "a list of exit codes");
+                r = -EINVAL;
+        }
+        if (r < 0) {
+                value_free(arr);
+                return r;
+        }
+        return put(n, k->name, m->key_where, arr);
+}
+
+static int norm_instances(norm *n, const member *m, const key_def *k) {
+        const value *v = m->val;
+        strbuf sb = STRBUF_INIT;
+        int r = 0;
+        double x = 0;
+
+        if (v->type == V_NUMBER) {
+                x = v->num;
+        } else if (v->type == V_STRING) {
+                r = scalar_text(n, v, k->name, &sb);
+                if (r == 0 && strcmp(strbuf_str(&sb), "max") == 0) {
+                        r = put(n, k->name, m->key_where, new_string("max", v->where));
+                        strbuf_free(&sb);
+                        return r;
+                }
+                if (r == 0) {
+                        char *end = NULL;
+                        const char *s = strbuf_str(&sb);
+                        long long ll;
+
+                        errno = 0;
+                        ll = strtoll(s, &end, 10);
+                        if (!*s || *end || errno || (*s != '-' && (*s < '0' || *s > '9'))) {
+                                diag_error(n->dl, v->where, "instances: expected a number, \"max\" or -N, found '%s'", s);
+                                r = -EINVAL;
+                        }
+                        x = (double) ll;
+                }
+        } else {
+                expected(n, v, k->name, "a number or \"max\"");
+                r = -EINVAL;
+        }
+        strbuf_free(&sb);
+        if (r < 0)
+                return r;
+        if (!isfinite(x) || x != floor(x) || x > 1024 || x < -1024) {
+                diag_error(n->dl, v->where, "instances: expected a whole number from -1024 to 1024, \"max\" or 0");
+                return -EINVAL;
+        }
+        return put(n, k->name, m->key_where, value_new_number(x, v->where));
+}
+
+static int norm_env(norm *n, const char *name, const member *m) {
+        const value *v = m->val;
+        value *obj;
+        int r = 0;
+
+        if (v->type != V_OBJECT) {
+                expected(n, v, name, "an object of environment variables");
+                return -EINVAL;
+        }
+        obj = value_new(V_OBJECT, v->where);
+        if (!obj)
+                return -ENOMEM;
+        for (size_t i = 0; i < v->obj.n && r != -ENOMEM; i++) {
+                const member *e = &v->obj.m[i];
+                const value *ev = e->val;
+                size_t bad = 0;
+                const char *msg = env_name_check(e->key, &bad);
+                strbuf sb = STRBUF_INIT;
+                char buf[VALUE_NUMBER_BUF];
+
+                if (msg) {
+                        char cb[16];
+
+                        diag_error(n->dl, loc_col(e->key_where, 0), "%s: '%s' is not a valid variable name: %s (at %s)",
+                                   name, e->key, msg, describe_char((unsigned char) e->key[bad], cb));
+                        r = -EINVAL;
+                        continue;
+                }
+                switch (ev->type) {
+                case V_STRING:
+                        if (scalar_text(n, ev, e->key, &sb) < 0) {
+                                r = -EINVAL;
+                                break;
+                        }
+                        if (strlen(strbuf_str(&sb)) != sb.len) {
+                                diag_error(n->dl, ev->where, "%s.%s: NUL bytes are not allowed", name, e->key);
+                                r = -EINVAL;
+                        }
+                        break;
+                case V_NUMBER:
+                        strbuf_adds(&sb, value_number_to_string(ev->num, buf));
+                        break;
+                case V_BOOL:
+                        strbuf_adds(&sb, ev->b ? "true" : "false");
+                        break;
+                case V_UNDEFINED:
+                        strbuf_free(&sb);
+                        continue; /* PM2 drops undefined values */
+                case V_NULL:
+                        strbuf_adds(&sb, "null");
+                        break;
+                case V_ARRAY:
+                case V_OBJECT:
+                        value_to_json(ev, &sb, 0); /* PM2 passes JSON.stringify(value) */
+                        break;
+                }
+                if (sb.oom)
+                        r = -ENOMEM;
+                else if (r == 0 && value_object_set(obj, e->key, e->key_where, new_string(strbuf_str(&sb), ev->where)) < 0)
+                        r = -ENOMEM;
+                strbuf_free(&sb);
+        }
+        if (r < 0) {
+                value_free(obj);
+                return r;
+        }
+        return put(n, name, m->key_where, obj);
+}
+
+static int norm_watch(norm *n, const member *m, const key_def *k) {
+        const value *v = m->val;
+
+        if (v->type == V_BOOL)
+                return put(n, k->name, m->key_where, value_new_bool(v->b, v->where));
+        if (v->type == V_STRING && v->untyped) {
+                bool b;
+                strbuf sb = STRBUF_INIT;
+                int r = scalar_text(n, v, k->name, &sb);
+
+                if (r == 0 && parse_bool_text(strbuf_str(&sb), &b) == 0) {
+                        strbuf_free(&sb);
+                        return put(n, k->name, m->key_where, value_new_bool(b, v->where));
+                }
+                strbuf_free(&sb);
+                if (r < 0)
+                        return r;
+        }
+        if (v->type == V_STRING && !v->untyped) { /* one path */
+                strlist l = { .v = (char *[]){ v->str.s }, .n = 1 };
+
+                return put(n, k->name, m->key_where, list_value(&l, v->where));
+        }
+        return norm_strlist(n, m, k);
+}
+
+/* ---- apps --------------------------------------------------------------------------------- */
+
+static int norm_member(norm *n, const member *m) {
+        const key_def *k;
+
+        if (str_has_prefix(m->key, "env_") && strlen(m->key) > 4) {
+                size_t bad;
+
+                if (name_check(m->key + 4, &bad)) {
+                        diag_error(n->dl, m->key_where,
+                                   "'%s': a profile name may contain only letters, digits, '_', '.', ':' and '-'", m->key);
+                        return -EINVAL;
+                }
+                return norm_env(n, m->key, m);
+        }
+        if (strcmp(m->key, "env") == 0)
+                return norm_env(n, "env", m);
+
+        k = key_lookup(m->key);
+        if (!k) {
+                const char *s = key_suggest(m->key);
+
+                if (s)
+                        diag_error(n->dl, m->key_where, "unknown attribute '%s' (did you mean '%s'?)", m->key, s);
+                else
+                        diag_error(n->dl, m->key_where, "unknown attribute '%s'", m->key);
+                return -EINVAL;
+        }
+        if (value_object_get(n->out, k->name)) {
+                diag_error(n->dl, m->key_where, "'%s' is set twice (also as an alias)", k->name);
+                return -EINVAL;
+        }
+        if (k->fate == KF_IGNORED) {
+                diag_warning(n->dl, m->key_where, "'%s' is ignored: %s", m->key, k->note);
+                return 0;
+        }
+        if (k->fate == KF_REJECTED) {
+                diag_error(n->dl, m->key_where, "'%s' is not supported: %s", m->key, k->note);
+                return -EINVAL;
+        }
+        if (m->val->type == V_UNDEFINED)
+                return 0; /* `port: process.env.PORT` with PORT unset: as if absent */
+        switch (k->type) {
+        case KT_STRING:
+                return norm_string(n, m, k);
+        case KT_BOOL:
+                return norm_bool(n, m, k);
+        case KT_UINT:
+                return norm_uint(n, m, k);
+        case KT_DURATION:
+        case KT_SIZE:
+                return norm_unit_string(n, m, k);
+        case KT_STRLIST:
+                return norm_strlist(n, m, k);
+        case KT_UINTLIST:
+                return norm_uintlist(n, m, k);
+        case KT_INSTANCES:
+                return norm_instances(n, m, k);
+        case KT_WATCH:
+                return norm_watch(n, m, k);
+        case KT_ENV:
+        case KT_ANY:
+                break;
+        }
+        return 0;
+}
+
+/* Canonical order: the key table's order, then env, then env_* in declaration order. */
+static value *canonical_order(value *obj) {
+        value *out = value_new(V_OBJECT, obj->where);
+        int r = 0;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < key_table_len && r == 0; i++) {
+                const member *m = value_object_get(obj, key_table[i].name);
+
+                if (m)
+                        r = value_object_set(out, m->key, m->key_where, value_clone(m->val));
+        }
+        const member *e = value_object_get(obj, "env");
+
+        if (e && r == 0)
+                r = value_object_set(out, e->key, e->key_where, value_clone(e->val));
+        for (size_t i = 0; i < obj->obj.n && r == 0; i++)
+                if (str_has_prefix(obj->obj.m[i].key, "env_"))
+                        r = value_object_set(out, obj->obj.m[i].key, obj->obj.m[i].key_where, value_clone(obj->obj.m[i].val));
+        value_free(obj);
+        if (r < 0) {
+                value_free(out);
+                return NULL;
+        }
+        return out;
+}
+
+static int normalize_app(const value *raw, diag_list *dl, value **ret) {
+        norm n = { .dl = dl };
+        size_t errors = dl->errors;
+        int r = 0;
+
+        if (raw->type != V_OBJECT) {
+                diag_error(dl, raw->where, "expected an app object ({ name: …, script: … }), found %s",
+                           value_type_name(raw->type));
+                return -EINVAL;
+        }
+        n.out = value_new(V_OBJECT, raw->where);
+        if (!n.out)
+                return -ENOMEM;
+        for (size_t i = 0; i < raw->obj.n; i++) {
+                r = norm_member(&n, &raw->obj.m[i]);
+                if (r == -ENOMEM || n.oom) {
+                        value_free(n.out);
+                        return -ENOMEM;
+                }
+        }
+        if (dl->errors > errors) {
+                value_free(n.out);
+                return -EINVAL;
+        }
+        *ret = canonical_order(n.out);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* ---- struct app from a normalized app ----------------------------------------------------- */
+
+static const value *get(const value *obj, const char *key) {
+        const member *m = value_object_get(obj, key);
+
+        return m ? m->val : NULL;
+}
+
+loc app_loc(const app *a, const char *key) {
+        const member *m = value_object_get(a->decl, key);
+
+        return m ? m->val->where : a->decl->where;
+}
+
+static char *dup_str(const value *obj, const char *key, bool *oom) {
+        const value *v = get(obj, key);
+        char *s;
+
+        if (!v || v->type != V_STRING)
+                return NULL;
+        s = strdup(v->str.s);
+        if (!s)
+                *oom = true;
+        return s;
+}
+
+static void list_of(const value *obj, const char *key, strlist *out, bool *oom) {
+        const value *v = get(obj, key);
+
+        if (!v || v->type != V_ARRAY)
+                return;
+        out->v = calloc(v->arr.n + 1, sizeof(char *));
+        if (!out->v) {
+                *oom = true;
+                return;
+        }
+        for (size_t i = 0; i < v->arr.n; i++) {
+                out->v[i] = strdup(v->arr.items[i]->str.s);
+                if (!out->v[i])
+                        *oom = true;
+                else
+                        out->n++;
+        }
+}
+
+static uint64_t num_of(const value *obj, const char *key, uint64_t dflt, bool is_size) {
+        const value *v = get(obj, key);
+        uint64_t x = dflt;
+
+        if (!v)
+                return dflt;
+        if (v->type == V_NUMBER)
+                return (uint64_t) v->num;
+        if (v->type == V_STRING)
+                (void) (is_size ? parse_size(v->str.s, &x) : parse_duration_ms(v->str.s, &x));
+        return x;
+}
+
+static bool bool_of(const value *obj, const char *key, bool dflt) {
+        const value *v = get(obj, key);
+
+        return v && v->type == V_BOOL ? v->b : dflt;
+}
+
+static int env_of(const value *obj, env_set *out) {
+        out->v = calloc(obj->obj.n + 1, sizeof(env_var));
+        if (!out->v)
+                return -ENOMEM;
+        for (size_t i = 0; i < obj->obj.n; i++) {
+                env_var *e = &out->v[out->n];
+
+                e->name = strdup(obj->obj.m[i].key);
+                e->value = strdup(obj->obj.m[i].val->str.s);
+                e->where = obj->obj.m[i].val->where;
+                out->n++;
+                if (!e->name || !e->value)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static void env_free(env_set *e) {
+        for (size_t i = 0; i < e->n; i++) {
+                free(e->v[i].name);
+                free(e->v[i].value);
+        }
+        free(e->v);
+        e->v = NULL;
+        e->n = 0;
+}
+
+static int check_app(const app *a, diag_list *dl) {
+        size_t bad = 0;
+        const char *msg;
+        char cb[16];
+        strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
+        int r = 0;
+
+        if (!a->name) {
+                diag_error(dl, a->decl->where, "this app has no 'name' (pmgen needs one: it names the units)");
+                r = -EINVAL;
+        } else if ((msg = name_check(a->name, &bad))) {
+                diag_error(dl, app_loc(a, "name"), "name '%s': %s, found %s", a->name, msg,
+                           describe_char((unsigned char) a->name[bad], cb));
+                r = -EINVAL;
+        }
+        if (!a->script) {
+                diag_error(dl, a->decl->where, "app '%s' has no 'script'", a->name ? a->name : "?");
+                r = -EINVAL;
+        }
+        const struct {
+                const char *key;
+                const char *val;
+        } one_line[] = {
+                { "script", a->script }, { "cwd", a->cwd }, { "interpreter", a->interpreter }, { "user", a->user },
+                { "group", a->group }, { "out_file", a->out_file }, { "error_file", a->error_file },
+                { "log_file", a->log_file }, { "namespace", a->namespace },
+        };
+        for (size_t i = 0; i < sizeof(one_line) / sizeof(one_line[0]); i++) {
+                if (!one_line[i].val)
+                        continue;
+                if ((msg = unit_value_check(one_line[i].val, &bad))) {
+                        diag_error(dl, app_loc(a, one_line[i].key), "%s: %s", one_line[i].key, msg);
+                        r = -EINVAL;
+                }
+        }
+        const struct {
+                const char *key;
+                const char *val;
+        } names[] = { { "user", a->user }, { "group", a->group }, { "namespace", a->namespace } };
+        for (size_t i = 0; i < 3; i++) {
+                if (names[i].val && !unit_value_check(names[i].val, &bad) && (msg = name_check(names[i].val, &bad))) {
+                        diag_error(dl, app_loc(a, names[i].key), "%s '%s': %s, found %s", names[i].key, names[i].val,
+                                   msg, describe_char((unsigned char) names[i].val[bad], cb));
+                        r = -EINVAL;
+                }
+        }
+        if (a->instance_var && (msg = env_name_check(a->instance_var, &bad))) {
+                diag_error(dl, app_loc(a, "instance_var"), "instance_var '%s': %s", a->instance_var, msg);
+                r = -EINVAL;
+        }
+        if (a->increment_var && (msg = env_name_check(a->increment_var, &bad))) {
+                diag_error(dl, app_loc(a, "increment_var"), "increment_var '%s': %s", a->increment_var, msg);
+                r = -EINVAL;
+        }
+        const value *mode = get(a->decl, "exec_mode");
+
+        if (mode && a->mode == EXEC_UNSET) {
+                diag_error(dl, mode->where, "exec_mode: expected \"fork\" or \"cluster\", found '%s'", mode->str.s);
+                r = -EINVAL;
+        }
+        if (a->cron_restart) {
+                size_t col = 0;
+
+                if (cron_to_oncalendar(a->cron_restart, &sb, &err, &col) < 0) {
+                        loc where = app_loc(a, "cron_restart");
+                        const value *cv = get(a->decl, "cron_restart");
+
+                        /* point into the string when it is written on one line as given */
+                        if (cv && !cv->untyped)
+                                where.col += (unsigned) col + 1;
+                        diag_error(dl, where, "cron_restart '%s': %s", a->cron_restart, strbuf_str(&err));
+                        r = -EINVAL;
+                }
+        }
+        strbuf_free(&sb);
+        strbuf_free(&err);
+        return r;
+}
+
+static int app_from(const value *v, app *a, diag_list *dl) {
+        bool oom = false;
+        const value *mode, *inst, *port, *codes;
+
+        memset(a, 0, sizeof(*a));
+        a->decl = v;
+        a->name = dup_str(v, "name", &oom);
+        a->script = dup_str(v, "script", &oom);
+        list_of(v, "args", &a->args, &oom);
+        a->cwd = dup_str(v, "cwd", &oom);
+        a->interpreter = dup_str(v, "interpreter", &oom);
+        list_of(v, "interpreter_args", &a->interpreter_args, &oom);
+        mode = get(v, "exec_mode");
+        if (mode) {
+                const char *s = mode->str.s;
+
+                if (strcmp(s, "fork") == 0 || strcmp(s, "fork_mode") == 0)
+                        a->mode = EXEC_FORK;
+                else if (strcmp(s, "cluster") == 0 || strcmp(s, "cluster_mode") == 0)
+                        a->mode = EXEC_CLUSTER;
+        }
+        inst = get(v, "instances");
+        if (inst && inst->type == V_STRING) {
+                a->instances = INST_MAX;
+        } else if (inst) {
+                if (inst->num == 0)
+                        a->instances = INST_MAX;
+                else if (inst->num < 0) {
+                        a->instances = INST_ALL_BUT;
+                        a->instances_count = (unsigned) -inst->num;
+                } else {
+                        a->instances = INST_COUNT;
+                        a->instances_count = (unsigned) inst->num;
+                }
+        }
+        port = get(v, "port");
+        a->port = port ? (unsigned) port->num : 0;
+        a->backlog = (unsigned) num_of(v, "backlog", 0, false);
+        a->user = dup_str(v, "user", &oom);
+        a->group = dup_str(v, "group", &oom);
+        a->autorestart = bool_of(v, "autorestart", true);
+        a->autostart = bool_of(v, "autostart", true);
+        a->max_restarts = (unsigned) num_of(v, "max_restarts", 16, false);
+        a->min_uptime_ms = num_of(v, "min_uptime", 1000, false);
+        a->restart_delay_ms = num_of(v, "restart_delay", 0, false);
+        a->exp_backoff_ms = num_of(v, "exp_backoff_restart_delay", 0, false);
+        a->kill_timeout_ms = num_of(v, "kill_timeout", 1600, false);
+        a->listen_timeout_set = get(v, "listen_timeout") != NULL;
+        a->listen_timeout_ms = num_of(v, "listen_timeout", 3000, false);
+        a->wait_ready = bool_of(v, "wait_ready", false);
+        a->shutdown_with_message = bool_of(v, "shutdown_with_message", false);
+        a->max_memory_restart = num_of(v, "max_memory_restart", 0, true);
+        codes = get(v, "stop_exit_codes");
+        if (codes) {
+                a->stop_exit_codes = calloc(codes->arr.n + 1, sizeof(unsigned));
+                if (!a->stop_exit_codes)
+                        oom = true;
+                for (size_t i = 0; a->stop_exit_codes && i < codes->arr.n; i++)
+                        a->stop_exit_codes[a->n_stop_exit_codes++] = (unsigned) codes->arr.items[i]->num;
+        }
+        a->instance_var = dup_str(v, "instance_var", &oom);
+        a->increment_var = dup_str(v, "increment_var", &oom);
+        a->out_file = dup_str(v, "out_file", &oom);
+        a->error_file = dup_str(v, "error_file", &oom);
+        a->log_file = dup_str(v, "log_file", &oom);
+        a->merge_logs = bool_of(v, "merge_logs", false);
+        a->disable_logs = bool_of(v, "disable_logs", false);
+        a->cron_restart = dup_str(v, "cron_restart", &oom);
+        const value *w = get(v, "watch");
+
+        if (w && w->type == V_BOOL)
+                a->watch = w->b;
+        else if (w) {
+                a->watch = true;
+                list_of(v, "watch", &a->watch_paths, &oom);
+        }
+        a->source_map_support = bool_of(v, "source_map_support", false) && !bool_of(v, "disable_source_map_support", false);
+        a->namespace = dup_str(v, "namespace", &oom);
+
+        const value *e = get(v, "env");
+
+        if (e && env_of(e, &a->env) < 0)
+                oom = true;
+        for (size_t i = 0; i < v->obj.n; i++)
+                if (str_has_prefix(v->obj.m[i].key, "env_"))
+                        a->n_profiles++;
+        if (a->n_profiles) {
+                a->profiles = calloc(a->n_profiles, sizeof(env_profile));
+                if (!a->profiles)
+                        oom = true;
+                for (size_t i = 0, j = 0; a->profiles && i < v->obj.n; i++) {
+                        const member *m = &v->obj.m[i];
+
+                        if (!str_has_prefix(m->key, "env_"))
+                                continue;
+                        a->profiles[j].name = strdup(m->key + 4);
+                        a->profiles[j].where = m->key_where;
+                        if (!a->profiles[j].name || env_of(m->val, &a->profiles[j].env) < 0)
+                                oom = true;
+                        j++;
+                }
+        }
+        return oom ? -ENOMEM : check_app(a, dl);
+}
+
+static void app_free(app *a) {
+        free(a->name);
+        free(a->script);
+        strlist_free(&a->args);
+        free(a->cwd);
+        free(a->interpreter);
+        strlist_free(&a->interpreter_args);
+        env_free(&a->env);
+        for (size_t i = 0; a->profiles && i < a->n_profiles; i++) {
+                free(a->profiles[i].name);
+                env_free(&a->profiles[i].env);
+        }
+        free(a->profiles);
+        free(a->user);
+        free(a->group);
+        free(a->stop_exit_codes);
+        free(a->instance_var);
+        free(a->increment_var);
+        free(a->out_file);
+        free(a->error_file);
+        free(a->log_file);
+        free(a->cron_restart);
+        strlist_free(&a->watch_paths);
+        free(a->namespace);
+}
+
+void model_free(model *m) {
+        if (!m)
+                return;
+        for (size_t i = 0; i < m->n_apps; i++)
+                app_free(&m->apps[i]);
+        free(m->apps);
+        value_free(m->root);
+        m->apps = NULL;
+        m->root = NULL;
+        m->n_apps = 0;
+}
+
+/* The list of apps, whatever shape the file has. */
+static const value *apps_of(const value *raw, const char *file, diag_list *dl) {
+        if (raw->type == V_ARRAY)
+                return raw;
+        if (raw->type != V_OBJECT) {
+                diag_error(dl, raw->where, "expected the declaration to be an object with 'apps' or an array of apps, found %s",
+                           value_type_name(raw->type));
+                return NULL;
+        }
+        const member *apps = value_object_get(raw, "apps");
+
+        for (size_t i = 0; i < raw->obj.n; i++) {
+                const member *m = &raw->obj.m[i];
+
+                if (strcmp(m->key, "apps") == 0)
+                        continue;
+                if (!apps)
+                        break; /* a single app object: its keys are checked as an app's */
+                if (strcmp(m->key, "deploy") == 0)
+                        diag_error(dl, m->key_where, "'deploy' is not supported: use your deploy tool; pmgen manages runtime");
+                else
+                        diag_error(dl, m->key_where, "unknown top-level key '%s' (expected 'apps')", m->key);
+        }
+        if (!apps)
+                return raw;
+        if (apps->val->type != V_ARRAY && apps->val->type != V_OBJECT) {
+                diag_error(dl, apps->val->where, "apps: expected an array of apps, found %s", value_type_name(apps->val->type));
+                return NULL;
+        }
+        (void) file;
+        return apps->val;
+}
+
+int model_build(const value *raw, const char *file, model *out, diag_list *dl) {
+        size_t errors = dl->errors;
+        const value *apps = apps_of(raw, file, dl);
+        value *root = NULL, *arr = NULL;
+        model m = MODEL_INIT;
+        int r = 0;
+
+        if (!apps)
+                return -EINVAL;
+        root = value_new(V_OBJECT, raw->where);
+        arr = value_new(V_ARRAY, apps->where);
+        if (!root || !arr || value_object_set(root, "apps", apps->where, arr) < 0) {
+                value_free(root);
+                return -ENOMEM;
+        }
+        size_t n = apps->type == V_ARRAY ? apps->arr.n : 1;
+
+        for (size_t i = 0; i < n; i++) {
+                value *app_v = NULL;
+
+                r = normalize_app(apps->type == V_ARRAY ? apps->arr.items[i] : apps, dl, &app_v);
+                if (r == -ENOMEM)
+                        goto fail;
+                if (r == 0 && value_array_push(arr, app_v) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+        if (dl->errors > errors) {
+                r = -EINVAL;
+                goto fail;
+        }
+        m.root = root;
+        m.apps = calloc(arr->arr.n + 1, sizeof(app));
+        if (!m.apps) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (size_t i = 0; i < arr->arr.n; i++) {
+                r = app_from(arr->arr.items[i], &m.apps[i], dl);
+                m.n_apps++;
+                if (r == -ENOMEM)
+                        goto fail_model;
+        }
+        for (size_t i = 0; i < m.n_apps; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (m.apps[i].name && m.apps[j].name && strcmp(m.apps[i].name, m.apps[j].name) == 0) {
+                                loc first = app_loc(&m.apps[j], "name");
+
+                                diag_error(dl, app_loc(&m.apps[i], "name"), "app '%s' is declared twice (first at line %u)",
+                                           m.apps[i].name, first.line);
+                        }
+        if (dl->errors > errors) {
+                r = -EINVAL;
+                goto fail_model;
+        }
+        *out = m;
+        return 0;
+fail_model:
+        model_free(&m);
+        return r;
+fail:
+        value_free(root);
+        return r;
+}
+
+/* ---- shared parsers ----------------------------------------------------------------------- */
+
+static int parse_scaled(const char *s, const char *suffixes, const uint64_t *mult, uint64_t *ret) {
+        char *end = NULL;
+        unsigned long long x;
+
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        x = strtoull(s, &end, 10);
+        if (errno)
+                return -EINVAL;
+        if (*end) {
+                const char *p = strchr(suffixes, *end);
+
+                if (!p || end[1])
+                        return -EINVAL;
+                uint64_t f = mult[p - suffixes];
+
+                if (x > UINT64_MAX / f)
+                        return -EINVAL;
+                x *= f;
+        }
+        *ret = x;
+        return 0;
+}
+
+int parse_duration_ms(const char *s, uint64_t *ret) {
+        static const uint64_t mult[] = { 1000, 60000, 3600000 };
+
+        return parse_scaled(s, "smh", mult, ret);
+}
+
+int parse_size(const char *s, uint64_t *ret) {
+        static const uint64_t mult[] = { 1024, 1024 * 1024, 1024 * 1024 * 1024, 1024, 1024 * 1024, 1024 * 1024 * 1024 };
+
+        return parse_scaled(s, "KMGkmg", mult, ret);
+}
+
+void strlist_free(strlist *l) {
+        if (!l || !l->v)
+                return;
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+        l->v = NULL;
+        l->n = 0;
+}
+
+/* PM2 (lib/Common.js): args.match(/[^\s"'=]+="[^"]*"|[^\s"'=]+='[^']*'|"([^"]*)"|'([^']*)'|\S+/g),
+ * then a word wholly in quotes loses them. */
+int split_args_pm2(const char *s, strlist *out) {
+        size_t cap = 8;
+        strlist l = { calloc(cap + 1, sizeof(char *)), 0 };
+        const char *p = s;
+
+        if (!l.v)
+                return -ENOMEM;
+        while (*p) {
+                const char *start, *end = NULL;
+                size_t strip = 0;
+
+                p += strspn(p, " \t\n\r\f\v");
+                if (!*p)
+                        break;
+                start = p;
+                /* [^\s"'=]+=("…"|'…') */
+                size_t k = strcspn(p, " \t\n\r\f\v\"'=");
+
+                if (k > 0 && p[k] == '=' && (p[k + 1] == '"' || p[k + 1] == '\'')) {
+                        const char *close = strchr(p + k + 2, p[k + 1]);
+
+                        if (close)
+                                end = close + 1;
+                }
+                if (!end && (*p == '"' || *p == '\'')) {
+                        const char *close = strchr(p + 1, *p);
+
+                        if (close) {
+                                end = close + 1;
+                                strip = 1;
+                        }
+                }
+                if (!end)
+                        end = p + strcspn(p, " \t\n\r\f\v");
+                if (l.n == cap) {
+                        char **nv = realloc(l.v, (cap * 2 + 1) * sizeof(char *));
+
+                        if (!nv) {
+                                strlist_free(&l);
+                                return -ENOMEM;
+                        }
+                        l.v = nv;
+                        cap *= 2;
+                }
+                l.v[l.n] = xstrndup(start + strip, (size_t) (end - start) - 2 * strip);
+                if (!l.v[l.n]) {
+                        strlist_free(&l);
+                        return -ENOMEM;
+                }
+                l.n++;
+                p = end;
+        }
+        *out = l;
+        return 0;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* The model: a validated, typed declaration of apps.
+ *
+ * model_build() reads the value tree either front end produced, checks every key
+ * against keys.c's table (unknown keys are errors with a did-you-mean, ignored
+ * keys warn, rejected keys are errors), coerces INI's untyped text to the type
+ * the key wants, canonicalizes aliases, and fills `struct app`. It keeps the
+ * normalized declaration as a value tree too (model.root), which `pmgen convert`
+ * writes back out. Declared values only: nothing is resolved against a host or a
+ * profile here (that is plan.c).
+ *
+ * Ownership: a model owns its apps, their strings and its root tree; model_free()
+ * releases all. Locations borrow the parse input's file name. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "value.h"
+
+typedef struct env_var {
+        char *name;
+        char *value;
+        loc where;
+} env_var;
+
+typedef struct env_set {
+        env_var *v;
+        size_t n;
+} env_set;
+
+typedef struct env_profile {
+        char *name; /* "production" for env_production */
+        loc where;
+        env_set env;
+} env_profile;
+
+typedef enum exec_mode {
+        EXEC_UNSET,
+        EXEC_FORK,
+        EXEC_CLUSTER,
+} exec_mode;
+
+typedef enum instances_kind {
+        INST_UNSET,
+        INST_COUNT,   /* instances.count */
+        INST_MAX,     /* "max", 0: every CPU */
+        INST_ALL_BUT, /* -N: every CPU but count, at least 1 */
+} instances_kind;
+
+typedef struct strlist {
+        char **v;
+        size_t n;
+} strlist;
+
+typedef struct app {
+        const value *decl;   /* the normalized app object in model.root (for locations) */
+        char *name;
+        char *script;
+        strlist args;
+        char *cwd;
+        char *interpreter;   /* NULL: decided from the script */
+        strlist interpreter_args;
+        exec_mode mode;
+        instances_kind instances;
+        unsigned instances_count;
+        unsigned port;       /* 0: none declared */
+        unsigned backlog;    /* 0: default */
+        env_set env;
+        env_profile *profiles;
+        size_t n_profiles;
+        char *user, *group;
+        bool autorestart, autostart;
+        unsigned max_restarts;
+        uint64_t min_uptime_ms, restart_delay_ms, exp_backoff_ms, kill_timeout_ms, listen_timeout_ms;
+        bool listen_timeout_set;
+        bool wait_ready, shutdown_with_message;
+        uint64_t max_memory_restart; /* bytes, 0: none */
+        unsigned *stop_exit_codes;
+        size_t n_stop_exit_codes;
+        char *instance_var, *increment_var;
+        char *out_file, *error_file, *log_file;
+        bool merge_logs, disable_logs;
+        char *cron_restart;
+        bool watch;          /* watch the app's directory, or watch_paths when given */
+        strlist watch_paths;
+        bool source_map_support;
+        char *namespace;
+} app;
+
+typedef struct model {
+        value *root; /* { "apps": [ normalized app objects ] } */
+        app *apps;
+        size_t n_apps;
+} model;
+
+#define MODEL_INIT { NULL, NULL, 0 }
+
+/* `raw` is what js_parse() or ini_parse_text() returned; `file` is the declaration
+ * (for whole-file diagnostics). Returns 0 (warnings may be in dl), -EINVAL (errors
+ * in dl; *out untouched) or -ENOMEM. */
+int model_build(const value *raw, const char *file, model *out, diag_list *dl);
+void model_free(model *m);
+
+/* Where the key was declared in the app (its value), else the app object itself. */
+loc app_loc(const app *a, const char *key);
+
+/* Parsers shared with plan.c and the tests. 0 or -EINVAL. */
+int parse_duration_ms(const char *s, uint64_t *ret); /* "1500", "10s", "5m", "1h" */
+int parse_size(const char *s, uint64_t *ret);        /* "512", "300K", "200M", "1G" */
+/* PM2's args splitting of one string (quotes kept inside key="a b" words). */
+int split_args_pm2(const char *s, strlist *out);
+void strlist_free(strlist *l);
