@@ -81,7 +81,7 @@ void escape_specifiers(strbuf *out, const char *s) {
 }
 
 static bool exec_word_is_bare(const char *w) {
-        if (!*w || strchr("@-:+!|", *w))
+        if (!*w || strchr("@:+!|", *w))
                 return false;
         for (; *w; w++)
                 if (!is_alnum((unsigned char) *w) && !strchr("_./:=,+@-", *w))

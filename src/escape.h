@@ -28,7 +28,7 @@ const char *unit_value_check(const char *s, size_t *bad_at);
 void escape_specifiers(strbuf *out, const char *s);
 
 /* One word of an ExecStart= command line. Written bare when it consists only of
- * [A-Za-z0-9_./:=,+@-] and does not start with a prefix character (@-:+!|);
+ * [A-Za-z0-9_./:=,+@-] and does not start with a prefix character (@:+!|; a leading - is fine after the first word);
  * otherwise double-quoted with C escapes ("\\", "\"", "\n", "\t", "\xHH" for other
  * control bytes). Always '%' -> "%%" and '$' -> "$$" so neither specifiers nor
  * environment variables are expanded. Never emits a raw control character. */

@@ -157,6 +157,8 @@ static int resolve_program(const app *a, const plan_host *host, app_plan *p, dia
                 return -ENOMEM;
 
         kind = command ? 1 : host->sniff(host->userdata, script_abs);
+        if (kind == -ENOENT && !(interp && strcmp(interp, "none") == 0))
+                diag_warning(dl, app_loc(a, "script"), "script %s does not exist on this machine", script_abs);
         if (!interp) {
                 interp = ext_interpreter(script_abs);
                 if (!interp)

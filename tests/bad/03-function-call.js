@@ -1,0 +1,2 @@
+function appName() { return 'api'; }
+module.exports = { apps: [{ name: appName(), script: 'server.js' }] };

@@ -1,0 +1,3 @@
+module.exports = {
+  apps: [{ name: appName, script: 'server.js' }],
+};

@@ -1,0 +1,2 @@
+const apps = require('./apps.json');
+module.exports = { apps };

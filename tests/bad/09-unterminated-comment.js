@@ -1,0 +1,2 @@
+/* the apps
+module.exports = { apps: [{ name: 'api', script: 'server.js' }] };

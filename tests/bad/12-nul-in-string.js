@@ -1,0 +1,3 @@
+module.exports = {
+  apps: [{ name: 'api\0', script: 'server.js' }],
+};

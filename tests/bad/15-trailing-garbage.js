@@ -1,0 +1,2 @@
+module.exports = { apps: [{ name: 'api', script: 'server.js' }] };
+}

@@ -1,0 +1,7 @@
+module.exports = {
+  apps: [{
+    name: 'api',
+    script: 'server.js',
+    max_memory_restat: '300M',
+  }],
+};

@@ -1,0 +1,6 @@
+module.exports = {
+  apps: [{ name: 'api', script: 'server.js' }],
+  deploy: {
+    production: { user: 'node', host: 'example.com', ref: 'origin/main' },
+  },
+};

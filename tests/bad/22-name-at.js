@@ -1,0 +1,3 @@
+module.exports = {
+  apps: [{ name: 'api@2', script: 'server.js' }],
+};

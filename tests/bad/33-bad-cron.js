@@ -1,0 +1,3 @@
+module.exports = {
+  apps: [{ name: 'api', script: 'server.js', cron_restart: '0 25 * * *' }],
+};

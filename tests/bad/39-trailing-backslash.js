@@ -1,0 +1,3 @@
+module.exports = {
+  apps: [{ name: 'api', script: 'server.js', out_file: '/var/log/api\\' }],
+};

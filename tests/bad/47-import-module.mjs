@@ -1,0 +1,2 @@
+import apps from './apps.js';
+export default { apps };

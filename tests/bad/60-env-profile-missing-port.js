@@ -1,0 +1,6 @@
+module.exports = {
+  apps: [{
+    name: 'api', script: 'server.js', exec_mode: 'cluster',
+    env: { PORT: 'eighty' },
+  }],
+};

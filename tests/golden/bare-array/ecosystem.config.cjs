@@ -1,0 +1,4 @@
+[
+  { name: 'one', script: 'one.js' },
+  { name: 'two', script: 'two.js', instances: 1, autorestart: false },
+]

@@ -1,0 +1,3 @@
+export default {
+  apps: [{ name: 'esm', script: 'main.mjs', interpreter_args: ['--experimental-vm-modules'] }],
+};

@@ -1,0 +1,71 @@
+#!/bin/bash
+# Golden tests for the compiler: each tests/golden/CASE/ holds one declaration
+# (ecosystem.config.js, *.cjs, *.mjs, *.json or *.ini), an optional `args` file
+# (extra pmgen arguments, e.g. "--env production"), an optional `environ` file
+# (KEY=VALUE lines: the compile-time environment) and expected/ with the exact files
+# `pmgen generate` must write. The case's own directory is written as @CASEDIR@.
+# Every expected unit must also pass `systemd-analyze verify`.
+#
+#   tests/golden/run.sh PMGEN            compare (file list first, then diff -u per file)
+#   tests/golden/run.sh --update PMGEN   rewrite expected/ and show the diff
+set -u
+update=0
+[ "${1:-}" = --update ] && { update=1; shift; }
+pmgen=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+for case in "$here"/*/; do
+        case=${case%/}
+        name=${case##*/}
+        input=$(find "$case" -maxdepth 1 -type f \( -name '*.js' -o -name '*.cjs' -o -name '*.mjs' -o -name '*.json' -o -name '*.ini' \) | sort | head -1)
+        [ -n "$input" ] || { echo "FAIL $name: no declaration file"; fail=$((fail + 1)); continue; }
+        out="$tmp/$name"
+        args=()
+        [ -f "$case/args" ] && read -r -a args <"$case/args"
+        envs=()
+        [ -f "$case/environ" ] && mapfile -t envs <"$case/environ"
+        (cd "$case" && env -i PATH=/usr/bin:/bin HOME=/nonexistent "${envs[@]}" "$pmgen" generate -q "${input##*/}" "${args[@]}" \
+                --shim /usr/libexec/pmgen/pmgen-shim --node-preload /usr/share/pmgen/node-preload.cjs -o "$out") \
+                >"$tmp/$name.log" 2>&1
+        rc=$?
+        if [ $rc -ne 0 ]; then
+                echo "FAIL $name: pmgen exited $rc"; sed 's/^/    /' "$tmp/$name.log"; fail=$((fail + 1)); continue
+        fi
+        # Make the output independent of where the tree is checked out.
+        find "$out" -type f -exec sed -i "s|$case|@CASEDIR@|g" {} +
+        if [ $update = 1 ]; then
+                [ -d "$case/expected" ] && diff -ru "$case/expected" "$out"
+                rm -rf "$case/expected"; cp -a "$out" "$case/expected"
+                echo "UPDATED $name"; continue
+        fi
+        if ! diff <(cd "$case/expected" 2>/dev/null && find . | sort) <(cd "$out" && find . | sort) >"$tmp/$name.list"; then
+                echo "FAIL $name: the file list differs (< expected, > generated)"; sed 's/^/    /' "$tmp/$name.list"
+                fail=$((fail + 1)); continue
+        fi
+        if ! diff -ru "$case/expected" "$out" >"$tmp/$name.diff"; then
+                echo "FAIL $name: output differs"; sed 's/^/    /' "$tmp/$name.diff" | head -60
+                fail=$((fail + 1)); continue
+        fi
+        # systemd must accept every unit; verify exits 0 on unknown keys, so any output fails.
+        units=$(find "$out" -maxdepth 1 -type f \( -name '*.service' -o -name '*.socket' -o -name '*.target' -o -name '*.timer' -o -name '*.path' \) | sort)
+        if command -v systemd-analyze >/dev/null; then
+                # @CASEDIR@ paths do not exist: verify the units as generated for this checkout.
+                vdir="$tmp/$name.verify"; cp -a "$out" "$vdir"
+                find "$vdir" -type f -exec sed -i "s|@CASEDIR@|$case|g" {} +
+                # The shim path must exist for verify; point it at a real executable.
+                find "$vdir" -type f -exec sed -i "s|/usr/libexec/pmgen/pmgen-shim|/bin/true|g" {} +
+                cp "$here/../../units/"*.target "$vdir/"
+                vunits=$(cd "$vdir" && find . -maxdepth 1 -type f ! -name '*.env' ! -name 'pmgen*.target' | sed "s|^\.|$vdir|" | sort)
+                if [ -n "$vunits" ] && ! verify=$(cd "$vdir" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no $vunits 2>&1) || [ -n "${verify:-}" ]; then
+                        echo "FAIL $name: systemd-analyze verify complained"; printf '%s\n' "$verify" | sed 's/^/    /'
+                        fail=$((fail + 1)); continue
+                fi
+        fi
+        echo "ok   $name ($(echo "$units" | wc -w) units)"
+        pass=$((pass + 1))
+done
+echo "golden: $pass passed, $fail failed"
+[ $fail -eq 0 ]
