@@ -471,16 +471,9 @@ static int norm_watch(norm *n, const member *m, const key_def *k) {
                 return put(n, k->name, m->key_where, value_new_bool(v->b, v->where));
         if (v->type == V_STRING && v->untyped) {
                 bool b;
-                strbuf sb = STRBUF_INIT;
-                int r = scalar_text(n, v, k->name, &sb);
 
-                if (r == 0 && parse_bool_text(strbuf_str(&sb), &b) == 0) {
-                        strbuf_free(&sb);
+                if (parse_bool_text(v->str.s, &b) == 0)
                         return put(n, k->name, m->key_where, value_new_bool(b, v->where));
-                }
-                strbuf_free(&sb);
-                if (r < 0)
-                        return r;
         }
         if (v->type == V_STRING && !v->untyped) { /* one path */
                 strlist l = { .v = (char *[]){ v->str.s }, .n = 1 };
@@ -768,13 +761,8 @@ static int check_app(const app *a, diag_list *dl) {
                 size_t col = 0;
 
                 if (cron_to_oncalendar(a->cron_restart, &sb, &err, &col) < 0) {
-                        loc where = app_loc(a, "cron_restart");
-                        const value *cv = get(a->decl, "cron_restart");
-
-                        /* point into the string when it is written on one line as given */
-                        if (cv && !cv->untyped)
-                                where.col += (unsigned) col + 1;
-                        diag_error(dl, where, "cron_restart '%s': %s", a->cron_restart, strbuf_str(&err));
+                        diag_error(dl, app_loc(a, "cron_restart"), "cron_restart '%s': %s", a->cron_restart,
+                                   strbuf_str(&err));
                         r = -EINVAL;
                 }
         }

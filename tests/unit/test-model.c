@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/* The model, the plan and the unit emitter, driven from in-memory INI text with a
+ * fake host (no PATH, no files): types, aliases, fates, defaults, profiles, and the
+ * unit lines that come out. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "emit.h"
+#include "keys.h"
+#include "model.h"
+#include "parse-ini.h"
+#include "plan.h"
+
+/* ---- a fake host ---------------------------------------------------------------------------- */
+
+static char *fake_which(void *ud, const char *cmd) {
+        static const char *const known[] = { "node", "python3", "bash", "npm", NULL };
+
+        (void) ud;
+        for (size_t i = 0; known[i]; i++)
+                if (strcmp(cmd, known[i]) == 0) {
+                        char *r = malloc(strlen(cmd) + 10);
+
+                        sprintf(r, "/opt/bin/%s", cmd);
+                        return r;
+                }
+        return NULL;
+}
+
+/* Files under /srv/app exist (but npm); "runme" starts with #!. */
+static int fake_sniff(void *ud, const char *path) {
+        (void) ud;
+        if (!str_has_prefix(path, "/srv/app/") || str_has_suffix(path, "/npm"))
+                return -ENOENT;
+        return str_has_suffix(path, "/runme") ? 1 : 0;
+}
+
+static const plan_host host = { fake_which, fake_sniff, 4, NULL };
+
+/* Compiles INI text; returns the rendered diagnostics and, on success, the text of
+ * the named output file (NULL: none). Both malloc'd. */
+static int compile(const char *ini, const char *profile, const char *want_file, char **diags, char **file) {
+        diag_list dl = DIAG_LIST_INIT;
+        value *raw = NULL;
+        model m = MODEL_INIT;
+        out_files out = { 0 };
+        strbuf sb = STRBUF_INIT;
+        plan_opts po = { .profile = profile, .source = "/srv/app/apps.ini", .source_dir = "/srv/app" };
+        emit_opts eo = { .generator = "pmgen", .source = "/srv/app/apps.ini", .shim_path = "/usr/libexec/pmgen/pmgen-shim",
+                         .preload_path = "/usr/share/pmgen/node-preload.cjs" };
+        int r = ini_parse_text("apps.ini", ini, strlen(ini), &raw, &dl);
+
+        if (r == 0)
+                r = model_build(raw, "apps.ini", &m, &dl);
+        for (size_t i = 0; r == 0 && i < m.n_apps; i++) {
+                app_plan p;
+
+                r = plan_app(&m.apps[i], &po, &host, &p, &dl);
+                if (r == 0) {
+                        r = emit_app(&p, &eo, &out, &dl);
+                        plan_free(&p);
+                }
+        }
+        *file = NULL;
+        for (size_t i = 0; r == 0 && want_file && i < out.n; i++)
+                if (strcmp(out.v[i].name, want_file) == 0)
+                        *file = strdup(out.v[i].content);
+        diag_render(&dl, &sb);
+        *diags = strbuf_steal(&sb);
+        out_files_free(&out);
+        model_free(&m);
+        value_free(raw);
+        diag_list_free(&dl);
+        return r;
+}
+
+/* The output file must contain every line in `lines` ('\n'-separated). */
+static void test_unit_one(const char *ini, const char *profile, const char *file, const char *lines) {
+        char *diags, *text;
+        int r = compile(ini, profile, file, &diags, &text);
+
+        if (r != 0)
+                fail_msg("compile failed: %s", diags);
+        if (!text)
+                fail_msg("no %s generated", file);
+        for (const char *p = lines; *p;) {
+                size_t n = strcspn(p, "\n");
+                char *want = strndup(p, n);
+                char *needle = malloc(n + 3);
+
+                sprintf(needle, "\n%s\n", want);
+                if (!strstr(text, needle) && !str_has_prefix(text, needle + 1))
+                        fail_msg("%s lacks the line '%s':\n%s", file, want, text);
+                free(want);
+                free(needle);
+                p += n;
+                if (*p)
+                        p++;
+        }
+        free(diags);
+        free(text);
+}
+
+/* Compiling must fail (or warn, when expect_ok) with exactly these diagnostics. */
+static void test_diag_one(const char *ini, const char *profile, bool expect_ok, const char *expected) {
+        char *diags, *text;
+        int r = compile(ini, profile, NULL, &diags, &text);
+
+        if (expect_ok)
+                assert_int_equal(r, 0);
+        else
+                assert_int_equal(r, -EINVAL);
+        assert_string_equal(diags, expected);
+        free(diags);
+        free(text);
+}
+
+#define SHIM "ExecStart=/usr/libexec/pmgen/pmgen-shim --app=api --instance=%i"
+
+static void test_units(void **state) {
+        (void) state;
+        test_unit_one("[api]\nscript = server.js\n", NULL, "api@.service",
+                      "Type=notify\n" SHIM " --kill-timeout=1600 -- /opt/bin/node /srv/app/server.js\n"
+                      "WorkingDirectory=/srv/app\nDynamicUser=yes\nRestart=always\nRestartSec=100ms\n"
+                      "StartLimitBurst=16\nStartLimitIntervalSec=17600ms\nTimeoutStopSec=6600ms\nKillMode=mixed\n"
+                      "SyslogIdentifier=api\nLogExtraFields=PMGEN_APP=api\nEnvironmentFile=%Y/api.env\n"
+                      "SourcePath=/srv/app/apps.ini\nPartOf=api.target");
+        test_unit_one("[api]\nscript = server.js\nexec_mode = cluster\ninstances = 2\nport = 3000\n", NULL,
+                      "api@.service",
+                      SHIM " --port=3000 --backlog=4096 --kill-timeout=1600 "
+                           "--node-preload=/usr/share/pmgen/node-preload.cjs -- /opt/bin/node /srv/app/server.js\n"
+                      "Requires=api@%i.socket\nAfter=api@%i.socket network.target");
+        test_unit_one("[api]\nscript = server.js\nexec_mode = cluster\ninstances = 2\nport = 3000\nbacklog = 512\n", NULL,
+                      "api@.socket", "ListenStream=3000\nReusePort=yes\nBacklog=512\nService=api@%i.service");
+        test_unit_one("[api]\nscript = server.js\nexec_mode = cluster\ninstances = 2\nport = 3000\n", NULL, "api.target",
+                      "Wants=api@0.socket\nWants=api@0.service\nWants=api@1.socket\nWants=api@1.service\n"
+                      "PartOf=pmgen.target\nWantedBy=multi-user.target pmgen.target");
+        /* instances: max is every CPU (4 here), -1 all but one, exec_mode defaults to cluster for node */
+        test_unit_one("[api]\nscript = a.js\ninstances = max\nport = 1\n", NULL, "api.target", "Wants=api@3.service");
+        test_unit_one("[api]\nscript = a.js\ninstances = -1\nport = 1\n", NULL, "api.target", "Description=pmgen app api (3 instances)");
+        test_unit_one("[api]\nscript = a.js\ninstances = -9\nport = 1\n", NULL, "api.target", "Description=pmgen app api (1 instance)");
+        test_unit_one("[api]\nscript = a.js\ninstances = 0\nport = 1\n", NULL, "api.target", "Description=pmgen app api (4 instances)");
+        test_unit_one("[api]\nscript = a.js\ninstances = 2\nport = 1\n", NULL, "api@.socket", "ListenStream=1");
+        /* interpreters */
+        test_unit_one("[api]\nscript = w.py\n", NULL, "api@.service", SHIM " --kill-timeout=1600 -- /opt/bin/python3 /srv/app/w.py");
+        test_unit_one("[api]\nscript = s.sh\n", NULL, "api@.service", SHIM " --kill-timeout=1600 -- /opt/bin/bash /srv/app/s.sh");
+        test_unit_one("[api]\nscript = runme\n", NULL, "api@.service", SHIM " --kill-timeout=1600 -- /srv/app/runme");
+        test_unit_one("[api]\nscript = bin/www\n", NULL, "api@.service", SHIM " --kill-timeout=1600 -- /opt/bin/node /srv/app/bin/www");
+        test_unit_one("[api]\nscript = npm\nargs = start\n", NULL, "api@.service", SHIM " --kill-timeout=1600 -- /opt/bin/npm start");
+        test_unit_one("[api]\nscript = a.js\ninterpreter = /usr/local/bin/node18\nnode_args = --inspect \"--title=a b\"\n", NULL,
+                      "api@.service", SHIM " --kill-timeout=1600 -- /usr/local/bin/node18 --inspect \"--title=a b\" /srv/app/a.js");
+        test_unit_one("[api]\nscript = a.js\nsource_map_support = true\n", NULL, "api@.service",
+                      SHIM " --kill-timeout=1600 -- /opt/bin/node --enable-source-maps /srv/app/a.js");
+        /* restart policy, timeouts, users */
+        test_unit_one("[api]\nscript = a.js\nautorestart = false\nmax_restarts = 3\nmin_uptime = 2s\nrestart_delay = 500\n"
+                      "kill_timeout = 3s\nuser = node\ngroup = web\nstop_exit_codes = 0 2\n", NULL, "api@.service",
+                      "Restart=no\nRestartSec=500ms\nStartLimitBurst=3\nStartLimitIntervalSec=7500ms\n"
+                      "TimeoutStopSec=8s\nUser=node\nGroup=web\nRestartPreventExitStatus=0 2\n"
+                      SHIM " --kill-timeout=3000 -- /opt/bin/node /srv/app/a.js");
+        test_unit_one("[api]\nscript = a.js\nmax_memory_restart = 200M\nexp_backoff_restart_delay = 100\nwait_ready = yes\n"
+                      "listen_timeout = 8000\nshutdown_with_message = true\ninstance_var = ID\nincrement_var = PORT2\n", NULL,
+                      "api@.service",
+                      SHIM " --instance-var=ID --increment-var=PORT2 --kill-timeout=1600 --listen-timeout=8000 --wait-ready "
+                           "--shutdown-with-message --max-memory-restart=209715200 --exp-backoff=100 -- /opt/bin/node /srv/app/a.js");
+        /* logs */
+        test_unit_one("[api]\nscript = a.js\nout_file = logs/out.log\nerror_file = /dev/null\ninstances = 2\nexec_mode = fork\n", NULL,
+                      "api@.service", "StandardOutput=append:/srv/app/logs/out-%i.log\nStandardError=null");
+        test_unit_one("[api]\nscript = a.js\nlog_file = /var/log/a.log\nmerge_logs = true\ninstances = 2\nexec_mode = fork\n", NULL,
+                      "api@.service", "StandardOutput=append:/var/log/a.log\nStandardError=append:/var/log/a.log");
+        test_unit_one("[api]\nscript = a.js\ndisable_logs = true\n", NULL, "api@.service", "StandardOutput=null\nStandardError=null");
+        /* env and profiles: env_<profile> over env, values escaped */
+        test_unit_one("[api]\nscript = a.js\n[api env]\nA = 1\nB = \"two words\"\n[api env_production]\nB = prod\nC = \"$x\\\"\"\n",
+                      "production", "api.env", "A=\"1\"\nB=\"prod\"\nC=\"\\$x\\\"\"");
+        test_unit_one("[api]\nscript = a.js\n[api env]\nPORT = 4000\n", NULL, "api@.service",
+                      SHIM " --port=4000 --kill-timeout=1600 -- /opt/bin/node /srv/app/a.js");
+        /* cron and watch */
+        test_unit_one("[api]\nscript = a.js\ncron_restart = 0 3 * * *\n", NULL, "api-cron.timer", "OnCalendar=*-*-* 03:00:00");
+        test_unit_one("[api]\nscript = a.js\ncron = 0 3 * * *\n", NULL, "api-cron.service",
+                      "Type=oneshot\nExecStart=systemctl --no-block try-restart api@*.service");
+        test_unit_one("[api]\nscript = a.js\nwatch = src \"my lib\"\n", NULL, "api-watch.path",
+                      "PathChanged=/srv/app/src\nPathChanged=/srv/app/my lib\nUnit=api-watch.service");
+        test_unit_one("[api]\nscript = a.js\nwatch = true\n", NULL, "api-watch.path", "PathChanged=/srv/app");
+        test_unit_one("[api]\nscript = a.js\nnamespace = backend\n", NULL, "api.target",
+                      "PartOf=pmgen-ns@backend.target\nWantedBy=pmgen-ns@backend.target");
+        /* specifiers in paths are escaped */
+        test_unit_one("[api]\nscript = a.js\ncwd = /srv/app/100%\n", NULL, "api@.service", "WorkingDirectory=/srv/app/100%%");
+}
+
+static void test_diags(void **state) {
+        (void) state;
+        test_diag_one("[api]\nscript = a.js\nmax_memory_restat = 1M\n", NULL, false,
+                      "apps.ini:3:1: error: unknown attribute 'max_memory_restat' (did you mean 'max_memory_restart'?)\n");
+        test_diag_one("[api]\nscript = a.js\nvizion = true\n", NULL, true,
+                      "apps.ini:3:1: warning: 'vizion' is ignored: pmgen does not track version control metadata\n");
+        test_diag_one("[api]\nscript = a.js\nexec_mode = cluster\n", NULL, false,
+                      "apps.ini:3:13: error: app 'api' runs in cluster mode but declares no port: add `port: 3000` (or PORT "
+                      "in its env) so that pmgen can give every instance the same listening socket\n");
+        test_diag_one("[api]\nscript = a.js\nport = 0\n", NULL, false,
+                      "apps.ini:3:8: error: port: expected a port from 1 to 65535, found 0\n");
+        test_diag_one("[api]\nscript = a.js\ninstances = lots\n", NULL, false,
+                      "apps.ini:3:13: error: instances: expected a number, \"max\" or -N, found 'lots'\n");
+        test_diag_one("[api]\nscript = a.js\nmin_uptime = 10 sec\n", NULL, false,
+                      "apps.ini:3:14: error: min_uptime: expected milliseconds or a duration such as 10s, 5m or 1h, found '10 sec'\n");
+        test_diag_one("[api]\nscript = a.js\nmax_memory_restart = 1T\n", NULL, false,
+                      "apps.ini:3:22: error: max_memory_restart: expected a size such as 512K, 200M or 1G, found '1T'\n");
+        test_diag_one("[api]\nscript = a.js\nautorestart = maybe\n", NULL, false,
+                      "apps.ini:3:15: error: autorestart: expected true or false, found 'maybe'\n");
+        test_diag_one("[api]\nscript = a.js\nexec_mode = fork\nexec = b.js\n", NULL, false,
+                      "apps.ini:4:1: error: 'script' is set twice (also as an alias)\n");
+        test_diag_one("[api]\nscript = a.js\ninterpreter = ruby9\n", NULL, false,
+                      "apps.ini:3:15: error: interpreter 'ruby9' not found on PATH (units have no login PATH, so pmgen resolves "
+                      "it now): install it or set interpreter to an absolute path\n");
+        test_diag_one("[api]\nscript = a.js\n[api env]\nPORT = http\n", NULL, false,
+                      "apps.ini:4:8: error: PORT 'http' is not a port number (1-65535)\n");
+        test_diag_one("[api]\nscript = a.js\n", "staging", true,
+                      "apps.ini:1:1: warning: app 'api' has no env_staging; using its env only\n");
+        test_diag_one("[api]\nscript = /elsewhere/a.js\n", NULL, true,
+                      "apps.ini:2:10: warning: script /elsewhere/a.js does not exist on this machine\n");
+        test_diag_one("[api]\nscript = a.js\nuser = root\n", NULL, true,
+                      "apps.ini:3:8: warning: app 'api' runs as root: give it a user of its own\n");
+        test_diag_one("[api]\nscript = a.js\ndeploy = x\n", NULL, false,
+                      "apps.ini:3:1: error: 'deploy' is not supported: use your deploy tool; pmgen manages runtime\n");
+        test_diag_one("[api]\nscript = a.js\ncron_restart = 0 0 1 * 1\n", NULL, false,
+                      "apps.ini:3:16: error: cron_restart '0 0 1 * 1': day of month (field 3) and day of week (field 5) are "
+                      "both restricted: cron runs the job on days matching EITHER, but systemd's OnCalendar= requires BOTH; "
+                      "restrict only one of them (or schedule the two cases separately)\n");
+}
+
+/* Every key of the table is documented in pmgen.ini(5), and every alias resolves. */
+static void test_key_table(void **state) {
+        FILE *f = fopen("man/pmgen.ini.5", "re");
+        char *man = calloc(1, 1 << 20);
+        size_t n;
+
+        (void) state;
+        assert_non_null(f);
+        n = fread(man, 1, (1 << 20) - 1, f);
+        fclose(f);
+        man[n] = '\0';
+        for (size_t i = 0; i < key_table_len; i++) {
+                char needle[128];
+
+                snprintf(needle, sizeof(needle), ".It Ic %s", key_table[i].name);
+                if (!strstr(man, needle))
+                        fail_msg("man/pmgen.ini.5 does not document '%s'", key_table[i].name);
+                assert_ptr_equal(key_lookup(key_table[i].name), &key_table[i]);
+        }
+        assert_ptr_equal(key_lookup("node_args"), key_lookup("interpreter_args"));
+        assert_ptr_equal(key_lookup("exec_interpreter"), key_lookup("interpreter"));
+        assert_ptr_equal(key_lookup("err_file"), key_lookup("error_file"));
+        assert_null(key_lookup("nonsense"));
+        assert_string_equal(key_suggest("instnaces"), "instances");
+        assert_string_equal(key_suggest("autorestrat"), "autorestart");
+        assert_null(key_suggest("zzzzzzzzzz"));
+        free(man);
+}
+
+static void test_parsers(void **state) {
+        uint64_t x;
+        strlist l = { 0 };
+
+        (void) state;
+        assert_int_equal(parse_size("200M", &x), 0);
+        assert_int_equal(x, 200u << 20);
+        assert_int_equal(parse_size("1G", &x), 0);
+        assert_int_equal(x, 1u << 30);
+        assert_int_equal(parse_size("512", &x), 0);
+        assert_int_equal(x, 512);
+        assert_int_equal(parse_size("1.5G", &x), -EINVAL);
+        assert_int_equal(parse_size("M", &x), -EINVAL);
+        assert_int_equal(parse_size("99999999999999999999G", &x), -EINVAL);
+        assert_int_equal(parse_duration_ms("10s", &x), 0);
+        assert_int_equal(x, 10000);
+        assert_int_equal(parse_duration_ms("2h", &x), 0);
+        assert_int_equal(x, 7200000);
+        assert_int_equal(parse_duration_ms("-1", &x), -EINVAL);
+        /* PM2's args splitting */
+        assert_int_equal(split_args_pm2("--a=\"x y\" 'b c' \"d\" e", &l), 0);
+        assert_int_equal(l.n, 4);
+        assert_string_equal(l.v[0], "--a=\"x y\"");
+        assert_string_equal(l.v[1], "b c");
+        assert_string_equal(l.v[2], "d");
+        assert_string_equal(l.v[3], "e");
+        strlist_free(&l);
+        assert_int_equal(split_args_pm2("   ", &l), 0);
+        assert_int_equal(l.n, 0);
+        strlist_free(&l);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_units), cmocka_unit_test(test_diags), cmocka_unit_test(test_key_table),
+                cmocka_unit_test(test_parsers),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
