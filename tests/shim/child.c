@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/* The app the shim tests run under pmgen-shim. Every mode gives up after 30 s (alarm), so a broken test
+ * never leaves it behind.
+ *
+ *   child check-listen NAMES       LISTEN_FDS=1, LISTEN_PID=getpid(), LISTEN_FDNAMES=NAMES, fd 3 a listening
+ *                                  socket without FD_CLOEXEC; plus everything check-plain checks
+ *   child sigpipe                  print "ignored" or "default": SIGPIPE's disposition
+ *   child check-plain              no LISTEN_*, no NOTIFY_SOCKET/WATCHDOG_*, no fd of the shim's own
+ *                                  (signalfd, timerfd), handled signals neither blocked nor ignored
+ *   child wait-signal SIG CODE PIDFILE   exit CODE on SIG (prints "got SIG")
+ *   child ignore SIG PIDFILE       ignore SIG and wait
+ *   child record PIDFILE           print "got HUP|USR1|USR2" for each; exit 0 on SIGINT
+ *   child orphan PIDFILE GRANDFILE leave an orphan that writes "PID PPID" to GRANDFILE after 200 ms and
+ *                                  exits 200 ms later; exit 5 after 2 s
+ * Exit 1 with a message on stderr when a check fails. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                        \
+        do {                                                    \
+                if (!(cond)) {                                  \
+                        fprintf(stderr, "child: " __VA_ARGS__); \
+                        fputc('\n', stderr);                    \
+                        failures++;                             \
+                }                                               \
+        } while (0)
+
+static volatile sig_atomic_t got;
+
+static void on_signal(int sig) {
+        got = sig;
+}
+
+static int sig_by_name(const char *s) {
+        static const struct { const char *name; int sig; } t[] = {
+                { "INT", SIGINT }, { "TERM", SIGTERM }, { "QUIT", SIGQUIT }, { "HUP", SIGHUP },
+                { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+                if (strcmp(t[i].name, s) == 0)
+                        return t[i].sig;
+        fprintf(stderr, "child: unknown signal %s\n", s);
+        exit(1);
+}
+
+static void write_pidfile(const char *path) {
+        char tmp[4096];
+        FILE *f;
+
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%ld\n", (long) getpid()) < 0 || fclose(f) != 0 || rename(tmp, path) < 0) {
+                perror("child: pidfile");
+                exit(1);
+        }
+}
+
+static void sleep_ms(long ms) {
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static void check_status_mask(const char *field) {
+        char line[256];
+        unsigned long long mask = 0;
+        FILE *f = fopen("/proc/self/status", "r");
+        int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD };
+        size_t i;
+
+        if (!f)
+                return;
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, field, strlen(field)) == 0)
+                        mask = strtoull(line + strlen(field), NULL, 16);
+        fclose(f);
+        for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+                CHECK(!(mask & (1ULL << (sigs[i] - 1))), "signal %d is in %s", sigs[i], field);
+}
+
+static void check_plain(void) {
+        const char *banned[] = { "NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC" };
+        char path[300], target[256];
+        struct dirent *de;
+        ssize_t n;
+        size_t i;
+        DIR *d;
+
+        for (i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
+                CHECK(!getenv(banned[i]), "%s is set", banned[i]);
+        check_status_mask("SigBlk:");
+        check_status_mask("SigIgn:");
+        d = opendir("/proc/self/fd");
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
+                        continue;
+                snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+                n = readlink(path, target, sizeof(target) - 1);
+                if (n < 0)
+                        continue;
+                target[n] = '\0';
+                CHECK(!strstr(target, "signalfd") && !strstr(target, "timerfd"), "inherited fd %s -> %s",
+                      de->d_name, target);
+        }
+        closedir(d);
+}
+
+static void check_listen(const char *names) {
+        const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID"), *fdnames = getenv("LISTEN_FDNAMES");
+        int accepting = 0, type = 0, flags;
+        socklen_t len = sizeof(accepting);
+
+        CHECK(fds && strcmp(fds, "1") == 0, "LISTEN_FDS=%s, want 1", fds ? fds : "(unset)");
+        CHECK(pid && atol(pid) == (long) getpid(), "LISTEN_PID=%s, want %ld", pid ? pid : "(unset)", (long) getpid());
+        CHECK(fdnames && strcmp(fdnames, names) == 0, "LISTEN_FDNAMES=%s, want %s", fdnames ? fdnames : "(unset)", names);
+        CHECK(getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting,
+              "fd 3 is not a listening socket");
+        len = sizeof(type);
+        CHECK(getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM, "fd 3 is not SOCK_STREAM");
+        flags = fcntl(3, F_GETFD);
+        CHECK(flags >= 0 && !(flags & FD_CLOEXEC), "fd 3 has FD_CLOEXEC");
+        CHECK(fcntl(4, F_GETFD) < 0 || getsockopt(4, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0,
+              "fd 4 is a socket too");
+}
+
+int main(int argc, char **argv) {
+        struct sigaction sa = { .sa_handler = on_signal };
+        const char *mode = argc > 1 ? argv[1] : "";
+        sigset_t none;
+        pid_t i_pid, g_pid;
+        FILE *f;
+
+        alarm(30);
+        sigemptyset(&none);
+        if (strcmp(mode, "check-listen") == 0 && argc == 3) {
+                check_listen(argv[2]);
+                check_plain();
+        } else if (strcmp(mode, "sigpipe") == 0) {
+                struct sigaction old;
+
+                sigaction(SIGPIPE, NULL, &old);
+                puts(old.sa_handler == SIG_IGN ? "ignored" : "default");
+        } else if (strcmp(mode, "check-plain") == 0) {
+                CHECK(!getenv("LISTEN_FDS") && !getenv("LISTEN_PID") && !getenv("LISTEN_FDNAMES"),
+                      "LISTEN_* set without sockets");
+                check_plain();
+        } else if (strcmp(mode, "wait-signal") == 0 && argc == 5) {
+                sigaction(sig_by_name(argv[2]), &sa, NULL);
+                write_pidfile(argv[4]);
+                while (!got)
+                        sigsuspend(&none);
+                printf("got %s\n", argv[2]);
+                return atoi(argv[3]);
+        } else if (strcmp(mode, "ignore") == 0 && argc == 4) {
+                signal(sig_by_name(argv[2]), SIG_IGN);
+                write_pidfile(argv[3]);
+                for (;;)
+                        pause();
+        } else if (strcmp(mode, "record") == 0 && argc == 3) {
+                sigaction(SIGHUP, &sa, NULL);
+                sigaction(SIGUSR1, &sa, NULL);
+                sigaction(SIGUSR2, &sa, NULL);
+                sigaction(SIGINT, &sa, NULL);
+                setvbuf(stdout, NULL, _IONBF, 0);
+                write_pidfile(argv[2]);
+                for (;;) {
+                        sigsuspend(&none);
+                        if (got == SIGINT)
+                                return 0;
+                        printf("got %s\n", got == SIGHUP ? "HUP" : got == SIGUSR1 ? "USR1" : "USR2");
+                        got = 0;
+                }
+        } else if (strcmp(mode, "orphan") == 0 && argc == 4) {
+                i_pid = fork();
+                if (i_pid == 0) {
+                        g_pid = fork();
+                        if (g_pid == 0) {
+                                sleep_ms(200);
+                                f = fopen(argv[3], "w");
+                                if (f) {
+                                        fprintf(f, "%ld %ld\n", (long) getpid(), (long) getppid());
+                                        fclose(f);
+                                }
+                                sleep_ms(200);
+                                _exit(0);
+                        }
+                        _exit(0);
+                }
+                waitpid(i_pid, NULL, 0);
+                write_pidfile(argv[2]);
+                sleep_ms(2000);
+                return 5;
+        } else {
+                fprintf(stderr, "child: bad arguments\n");
+                return 1;
+        }
+        return failures ? 1 : 0;
+}

@@ -1,0 +1,660 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# tests/shim/run.sh SHIM — behaviour tests for pmgen-shim (and src/node/node-preload.cjs).
+#
+# Builds its helpers (child.c, notify-listen.c, test-backoff.c) into a temporary directory, runs every case
+# once natively and the core ones again under valgrind, prints one line per case and a summary, and exits
+# non-zero when any case failed. Needs gcc, valgrind, systemd-socket-activate, node, curl, ss.
+# Every process it starts is tracked by PID and ended by PID; every wait is bounded.
+set -u
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+        echo "usage: $0 PATH/TO/pmgen-shim" >&2
+        exit 2
+fi
+SHIM=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PRELOAD=$ROOT/src/node/node-preload.cjs
+T=$(mktemp -d /tmp/pmgen-shim-test.XXXXXX)
+PASS=0
+FAIL=0
+FAILED=()
+STARTED=()
+USED_PORTS=" "
+VALGRIND=0
+
+cleanup() {
+        local n pid i
+        for n in "${STARTED[@]}"; do
+                [ -s "$T/$n.rc" ] && continue
+                pid=$(cat "$T/$n.pid" 2>/dev/null) || continue
+                kill -TERM "$pid" 2>/dev/null
+        done
+        for n in "${STARTED[@]}"; do
+                [ -s "$T/$n.rc" ] && continue
+                pid=$(cat "$T/$n.pid" 2>/dev/null) || continue
+                for i in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+                kill -KILL "$pid" 2>/dev/null
+        done
+        rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM PIPE
+
+# ---- helpers ----
+
+CFLAGS_T="-std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE"
+gcc $CFLAGS_T -o "$T/child" "$HERE/child.c" &&
+gcc $CFLAGS_T -o "$T/notify-listen" "$HERE/notify-listen.c" &&
+gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-backoff" "$HERE/test-backoff.c" "$ROOT/src/shim/backoff.c" || {
+        echo "FAIL cannot build the test helpers"
+        exit 1
+}
+CHILD=$T/child
+
+ok() { echo "ok   $CASE"; PASS=$((PASS + 1)); }
+bad() {
+        echo "FAIL $CASE: $*"
+        FAIL=$((FAIL + 1))
+        FAILED+=("$CASE")
+}
+
+# start NAME CMD... — runs CMD in the background under notify-listen (NOTIFY_SOCKET=$T/NAME.notify.sock);
+# CMD's PID lands in $T/NAME.pid, its stdout/stderr in $T/NAME.out/.err, its exit status in $T/NAME.rc.
+start() {
+        local n=$1
+        shift
+        rm -f "$T/$n".{pid,rc,out,err,notify}
+        (
+                "$T/notify-listen" "$T/$n.notify" "$T/$n.pid" -- "$@" >"$T/$n.out" 2>"$T/$n.err"
+                echo $? >"$T/$n.rc"
+        ) &
+        STARTED+=("$n")
+}
+
+# finish NAME SECS — waits for NAME to exit; sets RC (or RC=timeout after ending it).
+finish() {
+        local n=$1 i pid
+        for ((i = 0; i < $2 * 20; i++)); do
+                if [ -s "$T/$n.rc" ]; then
+                        RC=$(cat "$T/$n.rc")
+                        return 0
+                fi
+                sleep 0.05
+        done
+        pid=$(cat "$T/$n.pid" 2>/dev/null) && kill -KILL "$pid" 2>/dev/null
+        RC=timeout
+        return 1
+}
+
+# run NAME CMD... — start and finish within 30 s.
+run() {
+        start "$@"
+        finish "$1" 30
+}
+
+# wait_file PATH SECS — until PATH exists and is not empty.
+wait_file() {
+        local i
+        for ((i = 0; i < $2 * 20; i++)); do
+                [ -s "$1" ] && return 0
+                sleep 0.05
+        done
+        return 1
+}
+
+# pid_of NAME — the PID start recorded (waits for it).
+pid_of() {
+        wait_file "$T/$1.pid" 10 && cat "$T/$1.pid"
+}
+
+# free_port — a TCP port in 39100-39999 nobody listens on and this run has not used yet.
+free_port() {
+        local p listening
+        listening=$(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u | tr '\n' ' ')
+        for ((p = 39100 + RANDOM % 400; p < 40000; p++)); do
+                case " $listening $USED_PORTS" in *" $p "*) continue ;; esac
+                USED_PORTS="$USED_PORTS$p "
+                echo "$p"
+                return 0
+        done
+        return 1
+}
+
+# wait_listen PORT SECS — until something listens on 127.0.0.1:PORT.
+wait_listen() {
+        local i
+        for ((i = 0; i < $2 * 20; i++)); do
+                [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+                sleep 0.05
+        done
+        return 1
+}
+
+# poke PORT — open and close one connection (wakes systemd-socket-activate up).
+poke() {
+        (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+now_ms() { date +%s%3N; }
+
+# The shim command line: plain, or under valgrind with one log per process.
+shim() {
+        if [ "$VALGRIND" = 1 ]; then
+                echo valgrind --error-exitcode=99 --leak-check=full --track-fds=yes "--log-file=$T/vg.%p.log" "$SHIM"
+        else
+                echo "$SHIM"
+        fi
+}
+
+# vg_check NAME — judges the valgrind log of NAME's shim process (not the logs of its forked children):
+# no errors, no leaks, no fd left open that the shim opened itself.
+vg_check() {
+        local n=$1 pid log
+        [ "$VALGRIND" = 1 ] || return 0
+        pid=$(cat "$T/$n.pid" 2>/dev/null)
+        log=$T/vg.$pid.log
+        if [ ! -s "$log" ]; then
+                bad "no valgrind log for $n"
+                return 1
+        fi
+        if ! grep -q 'ERROR SUMMARY: 0 errors' "$log"; then
+                bad "valgrind errors: $(grep -m1 'ERROR SUMMARY' "$log")"
+                return 1
+        fi
+        # An "Open ..." entry must be followed by "<inherited from parent>".
+        if awk '/Open .*(descriptor|socket) [0-9]+/ { want = 1; what = $0; next }
+                want && /<inherited from parent>/ { want = 0; next }
+                want { print what; bad = 1; want = 0 }
+                END { exit bad ? 0 : 1 }' "$log" >"$T/vg.fds"; then
+                bad "shim left fds open at exit: $(tr '\n' ' ' <"$T/vg.fds")"
+                return 1
+        fi
+        return 0
+}
+
+# begin NAME — a case's file prefix; clears what an earlier run of it left.
+begin() {
+        N=$1
+        rm -f "$T/$N".* "$T/$N".*.*
+}
+
+# expect_rc WANT — compares RC.
+expect_rc() {
+        [ "$RC" = "$1" ] && return 0
+        bad "exit status $RC, want $1 (stderr: $(tr '\n' '|' <"$T/$N.err" | head -c 400))"
+        return 1
+}
+
+# ---- cases ----
+# Each case sets N (its file prefix), runs, and calls ok or bad exactly once.
+
+case_exit_0() {
+        begin exit0
+        run $N $(shim) -- true
+        expect_rc 0 && vg_check $N || return
+        grep -Eq '^pmgen-shim: child [0-9]+ exited with status 0$' "$T/$N.err" || { bad "stderr: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+case_exit_3() {
+        begin exit3
+        run $N $(shim) -- sh -c 'exit 3'
+        expect_rc 3 && vg_check $N && ok
+}
+
+case_signal() {
+        begin signal
+        run $N $(shim) -- sh -c 'kill -KILL $$'
+        expect_rc 137 && vg_check $N || return
+        grep -Eq '^pmgen-shim: child [0-9]+ killed by signal SIGKILL$' "$T/$N.err" ||
+                { bad "stderr: $(cat "$T/$N.err")"; return; }
+        run $N $(shim) -- sh -c 'kill -TERM $$'
+        expect_rc 143 && ok
+}
+
+case_exec_enoent() {
+        begin enoent
+        run $N $(shim) -- "$T/does-not-exist" arg
+        expect_rc 127 && vg_check $N || return
+        [ "$(grep -v '^==' "$T/$N.err")" = "pmgen-shim: cannot execute '$T/does-not-exist': No such file or directory" ] ||
+                { bad "stderr: $(cat "$T/$N.err")"; return; }
+        run $N $(shim) -- pmgen-no-such-command-here
+        expect_rc 127 || return
+        [ "$(cat "$T/$N.err")" = "pmgen-shim: cannot execute 'pmgen-no-such-command-here': No such file or directory" ] ||
+                { bad "PATH search stderr: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+case_exec_eacces() {
+        begin eacces
+        printf '#!/bin/sh\nexit 0\n' >"$T/not-executable"
+        chmod 644 "$T/not-executable"
+        run $N $(shim) -- "$T/not-executable"
+        expect_rc 126 && vg_check $N || return
+        [ "$(grep -v '^==' "$T/$N.err")" = "pmgen-shim: cannot execute '$T/not-executable': Permission denied" ] ||
+                { bad "stderr: $(cat "$T/$N.err")"; return; }
+        printf 'no interpreter line\n' >"$T/no-shebang"
+        chmod 755 "$T/no-shebang"
+        run $N $(shim) -- "$T/no-shebang"
+        expect_rc 126 || return
+        [ "$(cat "$T/$N.err")" = "pmgen-shim: cannot execute '$T/no-shebang': Exec format error" ] ||
+                { bad "ENOEXEC stderr: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+case_exec_path_search() {
+        begin pathsearch
+        # execvp semantics: a non-executable candidate earlier in PATH is skipped.
+        mkdir -p "$T/noexec"
+        printf '#!/bin/sh\nexit 9\n' >"$T/noexec/true"
+        chmod 644 "$T/noexec/true"
+        run $N env PATH="$T/noexec:$PATH" "$SHIM" -- true
+        expect_rc 0 || return
+        # ...and when it is the only one, the error is EACCES.
+        run $N env PATH="$T/noexec" "$SHIM" -- true
+        expect_rc 126 || return
+        grep -q "cannot execute 'true': Permission denied" "$T/$N.err" || { bad "stderr: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+case_usage() {
+        begin usage
+        local args want
+        while IFS='|' read -r args want; do
+                # shellcheck disable=SC2086
+                run $N "$SHIM" $args
+                if [ "$RC" != 2 ] || [ "$(wc -l <"$T/$N.err")" != 1 ] || ! grep -q -- "$want" "$T/$N.err" ||
+                        grep -q Usage "$T/$N.err"; then
+                        bad "'$args': status $RC, stderr: $(cat "$T/$N.err")"
+                        return
+                fi
+        done <<'EOF'
+--port=abc -- true|--port: invalid value 'abc'
+--port=70000 -- true|--port: invalid value '70000' (out of range)
+--instance=-1 -- true|--instance: invalid value '-1'
+--kill-timeout=1.5 -- true|--kill-timeout: invalid value '1.5'
+--stop-signal=SIGBOGUS -- true|--stop-signal: invalid value 'SIGBOGUS'
+--exp-backoff=0 -- true|--exp-backoff: invalid value '0'
+--backlog= -- true|--backlog: invalid value ''
+--instance-var=A=B -- true|--instance-var: 'A=B' is not a valid variable name
+--bogus=1 -- true|unknown option '--bogus=1'
+-x -- true|unknown option '-x'
+--port|option '--port' needs a value
+--port=80|missing COMMAND
+--increment-var=X -- true|--increment-var needs --instance
+EOF
+        run $N "$SHIM" --help
+        expect_rc 0 && grep -q '^Usage: pmgen-shim' "$T/$N.out" || { bad "--help: $(cat "$T/$N.out")"; return; }
+        run $N "$SHIM" --version
+        expect_rc 0 && [ "$(cat "$T/$N.out")" = "pmgen-shim 0.1.0" ] || { bad "--version: $(cat "$T/$N.out")"; return; }
+        ok
+}
+
+case_env() {
+        begin env
+        local out
+        run $N env BASE=100 NODE_OPTIONS=--max-old-space-size=100 WATCHDOG_USEC=1000 WATCHDOG_PID=1 LISTEN_FDS=1 \
+                LISTEN_PID=1 LISTEN_FDNAMES=x $(shim) --port=39999 --instance=3 --increment-var=BASE \
+                --node-preload=/opt/p.cjs --backlog=64 -- env
+        expect_rc 0 && vg_check $N || return
+        out=$(cat "$T/$N.out")
+        for want in PORT=39999 NODE_APP_INSTANCE=3 BASE=103 PMGEN_BACKLOG=64 PMGEN_PORT=39999 \
+                "NODE_OPTIONS=--max-old-space-size=100 --require /opt/p.cjs"; do
+                grep -Fqx -- "$want" <<<"$out" || { bad "missing $want in: $(tr '\n' ' ' <<<"$out")"; return; }
+        done
+        for unwanted in NOTIFY_SOCKET LISTEN_FDS LISTEN_PID LISTEN_FDNAMES WATCHDOG_USEC WATCHDOG_PID; do
+                grep -q "^$unwanted=" <<<"$out" && { bad "$unwanted passed to the child"; return; }
+        done
+        # custom instance variable, preload path with a space, default backlog, no PORT without --port
+        run $N "$SHIM" --instance=0 --instance-var=INST --node-preload='/a b/p"q.cjs' -- env
+        out=$(cat "$T/$N.out")
+        for want in INST=0 'NODE_OPTIONS=--require "/a b/p\"q.cjs"' PMGEN_BACKLOG=511; do
+                grep -Fqx -- "$want" <<<"$out" || { bad "missing $want"; return; }
+        done
+        grep -Eq '^(PORT|PMGEN_PORT|NODE_APP_INSTANCE)=' <<<"$out" && { bad "unexpected PORT/instance vars"; return; }
+        # a bad increment variable is a start-up error
+        run $N "$SHIM" --instance=1 --increment-var=NOPE_NOT_SET -- true
+        expect_rc 2 && grep -q 'NOPE_NOT_SET is not set' "$T/$N.err" || { bad "unset increment var: $(cat "$T/$N.err")"; return; }
+        run $N env BASE=12x "$SHIM" --instance=1 --increment-var=BASE -- true
+        expect_rc 2 && grep -q "'12x' is not a number" "$T/$N.err" || { bad "bad increment var: $(cat "$T/$N.err")"; return; }
+        # the child's environment, fds and signal state without sockets
+        (trap '' INT QUIT; run $N $(shim) -- "$CHILD" check-plain)
+        RC=$(cat "$T/$N.rc")
+        expect_rc 0 && ok
+}
+
+case_sigpipe() {
+        begin sigpipe
+        # the child gets SIGPIPE as the shim found it...
+        run $N $(shim) -- "$CHILD" sigpipe
+        expect_rc 0 && vg_check $N || return
+        [ "$(cat "$T/$N.out")" = default ] || { bad "SIGPIPE in the child: $(cat "$T/$N.out"), want default"; return; }
+        (trap '' PIPE; run $N "$SHIM" -- "$CHILD" sigpipe)
+        [ "$(cat "$T/$N.out")" = ignored ] || { bad "SIGPIPE in the child: $(cat "$T/$N.out"), want ignored"; return; }
+        # ...while a closed stderr does not kill the shim itself
+        (timeout -s KILL 10 "$SHIM" -- sh -c 'sleep 0.3; exit 4' 2>&1 >/dev/null; echo $? >"$T/$N.rc2") | true
+        [ "$(cat "$T/$N.rc2")" = 4 ] || { bad "with stderr closed: exit status $(cat "$T/$N.rc2"), want 4"; return; }
+        ok
+}
+
+case_stop() {
+        begin stop
+        local shim_pid child_pid t0 t1
+        start $N $(shim) -- "$CHILD" wait-signal INT 0 "$T/$N.child"
+        shim_pid=$(pid_of $N) && wait_file "$T/$N.child" 20 || { bad "child did not start"; return; }
+        child_pid=$(cat "$T/$N.child")
+        t0=$(now_ms)
+        kill -TERM "$shim_pid"
+        finish $N 20
+        t1=$(now_ms)
+        expect_rc 0 && vg_check $N || return
+        grep -qx 'got INT' "$T/$N.out" || { bad "child did not get SIGINT"; return; }
+        [ $((t1 - t0)) -lt 1500 ] || { bad "stop took $((t1 - t0)) ms"; return; }
+        # sd_notify: READY=1 with the child's PID, STATUS=stopping, never MAINPID
+        grep -qx 'READY=1' "$T/$N.notify" && grep -qx "STATUS=running pid $child_pid" "$T/$N.notify" &&
+                grep -qx 'STATUS=stopping' "$T/$N.notify" && ! grep -q MAINPID "$T/$N.notify" ||
+                { bad "notifications: $(tr '\n' ' ' <"$T/$N.notify")"; return; }
+        # --stop-signal=SIGTERM, and SIGQUIT to the shim as the stop request; the child's code comes back
+        start $N $(shim) --stop-signal=SIGTERM -- "$CHILD" wait-signal TERM 7 "$T/$N.child2"
+        shim_pid=$(pid_of $N) && wait_file "$T/$N.child2" 20 || { bad "second child did not start"; return; }
+        kill -QUIT "$shim_pid"
+        finish $N 20
+        expect_rc 7 && grep -qx 'got TERM' "$T/$N.out" && ok
+}
+
+case_kill_timeout() {
+        begin killtimeout
+        local shim_pid t0 t1
+        start $N $(shim) --kill-timeout=500 -- "$CHILD" ignore INT "$T/$N.child"
+        shim_pid=$(pid_of $N) && wait_file "$T/$N.child" 20 || { bad "child did not start"; return; }
+        t0=$(now_ms)
+        kill -TERM "$shim_pid"
+        finish $N 20
+        t1=$(now_ms)
+        expect_rc 137 && vg_check $N || return
+        [ $((t1 - t0)) -ge 450 ] && [ $((t1 - t0)) -lt 5000 ] || { bad "SIGKILL after $((t1 - t0)) ms, want ~500"; return; }
+        grep -q 'still running 500 ms after SIGINT, sending SIGKILL' "$T/$N.err" || { bad "stderr: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+case_forward() {
+        begin forward
+        local shim_pid s
+        start $N $(shim) -- "$CHILD" record "$T/$N.child"
+        shim_pid=$(pid_of $N) && wait_file "$T/$N.child" 20 || { bad "child did not start"; return; }
+        for s in HUP USR1 USR2; do
+                kill -"$s" "$shim_pid"
+                for _ in $(seq 100); do grep -qx "got $s" "$T/$N.out" && break; sleep 0.05; done
+        done
+        kill -INT "$shim_pid"
+        finish $N 20
+        expect_rc 0 && vg_check $N || return
+        [ "$(tr '\n' ' ' <"$T/$N.out")" = "got HUP got USR1 got USR2 " ] || { bad "child saw: $(cat "$T/$N.out")"; return; }
+        ok
+}
+
+case_orphans() {
+        begin orphans
+        local shim_pid g gppid i
+        start $N $(shim) -- "$CHILD" orphan "$T/$N.child" "$T/$N.grand"
+        shim_pid=$(pid_of $N) && wait_file "$T/$N.grand" 20 || { bad "no grandchild"; return; }
+        read -r g gppid <"$T/$N.grand"
+        [ "$gppid" = "$shim_pid" ] || { bad "orphan's parent is $gppid, not the shim $shim_pid"; return; }
+        # it exits 200 ms later and must be reaped (no zombie) while the shim still runs
+        for ((i = 0; i < 30; i++)); do [ -e "/proc/$g" ] || break; sleep 0.05; done
+        [ -e "/proc/$g" ] && { bad "orphan $g not reaped: $(grep State "/proc/$g/status")"; return; }
+        [ -s "$T/$N.rc" ] && { bad "shim exited before its child"; return; }
+        finish $N 20
+        expect_rc 5 && vg_check $N && ok
+}
+
+case_listen_fds() {
+        begin listen
+        local port
+        port=$(free_port)
+        start $N systemd-socket-activate -l "127.0.0.1:$port" --fdname=web -E NOTIFY_SOCKET \
+                $(shim) --port="$port" -- "$CHILD" check-listen web
+        wait_listen "$port" 10 || { bad "socket-activate does not listen"; return; }
+        poke "$port"
+        finish $N 30
+        expect_rc 0 && vg_check $N || return
+        grep -qx READY=1 "$T/$N.notify" || { bad "no READY=1 through socket activation"; return; }
+        ok
+}
+
+# node_run NAME PORT SHIM-OPTIONS... -- NODE-ARGS...: a Node app under socket activation + shim.
+node_run() {
+        local n=$1 port=$2
+        shift 2
+        start "$n" systemd-socket-activate -l "127.0.0.1:$port" --fdname=web -E NOTIFY_SOCKET "$SHIM" \
+                --port="$port" "$@"
+        wait_listen "$port" 10
+}
+
+# stop_named NAME — SIGTERM its shim and wait for it.
+stop_named() {
+        local pid
+        pid=$(cat "$T/$1.pid" 2>/dev/null) && kill -TERM "$pid" 2>/dev/null
+        finish "$1" 20
+}
+
+case_node_preload() {
+        begin node
+        local port body
+        port=$(free_port)
+        cat >"$T/app.js" <<'EOF'
+const http = require('http');
+const server = http.createServer((req, res) => {
+  res.end(JSON.stringify({ address: server.address(), fds: process.env.LISTEN_FDS || null }) + '\n');
+});
+server.listen(process.env.PORT);
+setTimeout(() => process.exit(1), 30000).unref();
+EOF
+        node_run $N "$port" --node-preload="$PRELOAD" -- node "$T/app.js" || { bad "no listener"; return; }
+        body=$(curl -sS -m 10 "http://127.0.0.1:$port/" 2>&1)
+        stop_named $N
+        [ "$body" = "{\"address\":{\"address\":\"127.0.0.1\",\"family\":\"IPv4\",\"port\":$port},\"fds\":null}" ] ||
+                { bad "response: $body (stderr: $(tail -3 "$T/$N.err" | tr '\n' '|'))"; return; }
+        # the shim's stop signal is SIGINT and the app has no handler: 128+2
+        [ "$RC" = 130 ] || { bad "stop status $RC, want 130"; return; }
+        ok
+}
+
+case_node_forms() {
+        begin nodeforms
+        local port form body
+        cat >"$T/forms.js" <<'EOF'
+const http = require('http');
+const net = require('net');
+const [form, other] = process.argv.slice(2);
+const P = process.env.PORT;
+const reply = (tag) => (req, res) => res.end(tag + ' ' + JSON.stringify(req.socket.server.address().port) + '\n');
+const s = http.createServer(reply(form));
+const cb = () => {};
+switch (form) {
+  case 'number': s.listen(Number(P)); break;
+  case 'string': s.listen(P); break;
+  case 'host': s.listen(P, '0.0.0.0'); break;
+  case 'host-backlog-cb': s.listen(Number(P), '::', 7, cb); break;
+  case 'cb': s.listen(P, cb); break;
+  case 'options': s.listen({ port: Number(P), host: 'localhost', backlog: 5 }, cb); break;
+  case 'options-string': s.listen({ port: P }); break;
+  case 'fd3': s.listen({ fd: 3 }); break;                      // an app that uses LISTEN_FDS itself
+  case 'second': {                                              // a second server on the same port
+    s.listen(P);
+    const t = http.createServer(reply('B'));
+    t.on('error', (e) => { console.error('second: ' + e.code); });
+    t.listen(P);
+    break;
+  }
+  case 'other': {                                               // another port is left alone
+    s.listen(P);
+    http.createServer(reply('other')).listen(Number(other), '127.0.0.1');
+    break;
+  }
+}
+setTimeout(() => process.exit(1), 30000).unref();
+EOF
+        for form in number string host host-backlog-cb cb options options-string fd3 second other; do
+                port=$(free_port)
+                local other=""
+                [ $form = other ] && other=$(free_port)
+                node_run $N "$port" --node-preload="$PRELOAD" -- node "$T/forms.js" $form $other ||
+                        { bad "$form: no listener"; return; }
+                body=$(curl -sS -m 10 "http://127.0.0.1:$port/" 2>&1)
+                if [ "$body" != "$form $port" ]; then
+                        stop_named $N
+                        bad "$form: response '$body' (stderr: $(tail -3 "$T/$N.err" | tr '\n' '|'))"
+                        return
+                fi
+                if [ $form = other ]; then
+                        body=$(curl -sS -m 10 "http://127.0.0.1:$other/" 2>&1)
+                        [ "$body" = "other $other" ] || { stop_named $N; bad "other port: '$body'"; return; }
+                fi
+                stop_named $N
+                if [ $form = second ] && ! grep -qx 'second: EADDRINUSE' "$T/$N.err"; then
+                        bad "second server: $(tail -3 "$T/$N.err" | tr '\n' '|')"
+                        return
+                fi
+        done
+        ok
+}
+
+case_node_backlog() {
+        begin nodebacklog
+        local port q
+        port=$(free_port)
+        node_run $N "$port" --backlog=77 --node-preload="$PRELOAD" -- node "$T/app.js" || { bad "no listener"; return; }
+        curl -sS -m 10 -o /dev/null "http://127.0.0.1:$port/" || { stop_named $N; bad "no response"; return; }
+        q=$(ss -Hltn "sport = :$port" | awk '{print $3}')
+        stop_named $N
+        [ "$q" = 77 ] || { bad "listen backlog $q, want 77"; return; }
+        ok
+}
+
+case_node_preload_path_with_space() {
+        begin nodespace
+        local port body
+        port=$(free_port)
+        mkdir -p "$T/dir with space"
+        cp "$PRELOAD" "$T/dir with space/pre load.cjs"
+        node_run $N "$port" --node-preload="$T/dir with space/pre load.cjs" -- node "$T/app.js" ||
+                { bad "no listener"; return; }
+        body=$(curl -sS -m 10 "http://127.0.0.1:$port/" 2>&1)
+        stop_named $N
+        grep -q "\"port\":$port" <<<"$body" || { bad "response: $body; $(tail -3 "$T/$N.err" | tr '\n' '|')"; return; }
+        ok
+}
+
+case_node_preload_inactive() {
+        begin nodeplain
+        local port body
+        # no sockets: the app binds the port itself, and the preload changes nothing
+        port=$(free_port)
+        start $N "$SHIM" --port="$port" --node-preload="$PRELOAD" -- node "$T/app.js"
+        wait_listen "$port" 10 || { stop_named $N; bad "app did not listen by itself"; return; }
+        body=$(curl -sS -m 10 "http://127.0.0.1:$port/" 2>&1)
+        stop_named $N
+        grep -q "\"port\":$port" <<<"$body" || { bad "response: $body"; return; }
+        # sockets meant for another PID: untouched, and LISTEN_* stay in the environment
+        out=$(LISTEN_FDS=1 LISTEN_PID=1 PMGEN_PORT=1 node --require "$PRELOAD" -e \
+                'process.stdout.write(process.env.LISTEN_FDS + " " + (require("net").Server.prototype.listen.name === "pmgenListen"))')
+        [ "$out" = "1 false" ] || { bad "preload active for another PID: $out"; return; }
+        ok
+}
+
+# backoff_file — the state file's content, one line.
+backoff_file() { cat "$T/rt/backoff" 2>/dev/null; }
+
+uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+
+case_backoff_unit() {
+        begin backoffunit
+        mkdir -p "$T/bu"
+        if "$T/test-backoff" "$T/bu" >"$T/$N.out" 2>&1; then ok; else bad "$(cat "$T/$N.out")"; fi
+}
+
+case_backoff() {
+        begin backoff
+        local t0 t1 d s now shim_pid
+        rm -rf "$T/rt"
+        mkdir -p "$T/rt"
+        # first quick failure: the next start waits the base delay
+        run $N env RUNTIME_DIRECTORY="$T/rt" $(shim) --exp-backoff=300 -- false
+        expect_rc 1 && vg_check $N || return
+        read -r d s <<<"$(backoff_file)"
+        now=$(uptime_ms)
+        [ "$d" = 300 ] && [ $((now - s)) -ge 0 ] && [ $((now - s)) -lt 10000 ] ||
+                { bad "state after first run: '$(backoff_file)' (uptime $now)"; return; }
+        grep -q STATUS=backing "$T/$N.notify" && { bad "first start backed off"; return; }
+        # second: waits 300 ms (announced, start timeout extended), then 450
+        t0=$(now_ms)
+        run $N env RUNTIME_DIRECTORY="$T/rt" $(shim) --exp-backoff=300 -- false
+        t1=$(now_ms)
+        expect_rc 1 && vg_check $N || return
+        [ $((t1 - t0)) -ge 300 ] || { bad "second start did not wait ($((t1 - t0)) ms)"; return; }
+        grep -qx 'STATUS=backing off for 300 ms' "$T/$N.notify" && grep -qx 'EXTEND_TIMEOUT_USEC=5300000' "$T/$N.notify" ||
+                { bad "notifications: $(tr '\n' ' ' <"$T/$N.notify")"; return; }
+        [ "$(backoff_file | cut -d' ' -f1)" = 450 ] || { bad "after second run: '$(backoff_file)'"; return; }
+        # a stop during the back-off: exit 0 at once, the app never starts, the delay resets
+        echo "5000 1" >"$T/rt/backoff"
+        start $N env RUNTIME_DIRECTORY="$T/rt" $(shim) --exp-backoff=300 -- "$CHILD" wait-signal INT 0 "$T/$N.child"
+        shim_pid=$(pid_of $N) && wait_file "$T/$N.notify" 10 || { bad "no back-off notification"; return; }
+        sleep 0.2
+        kill -TERM "$shim_pid"
+        finish $N 10
+        expect_rc 0 && vg_check $N || return
+        [ -e "$T/$N.child" ] && { bad "the app started during the back-off"; return; }
+        [ "$(backoff_file | cut -d' ' -f1)" = 0 ] || { bad "after stop in back-off: '$(backoff_file)'"; return; }
+        # a requested stop is not a crash: the delay resets
+        echo "200 1" >"$T/rt/backoff"
+        start $N env RUNTIME_DIRECTORY="$T/rt" $(shim) --exp-backoff=300 -- "$CHILD" wait-signal INT 0 "$T/$N.child"
+        shim_pid=$(pid_of $N) && wait_file "$T/$N.child" 20 || { bad "child did not start"; return; }
+        kill -TERM "$shim_pid"
+        finish $N 10
+        expect_rc 0 || return
+        [ "$(backoff_file | cut -d' ' -f1)" = 0 ] || { bad "after requested stop: '$(backoff_file)'"; return; }
+        # garbage in the state file: warning, no delay
+        echo "garbage" >"$T/rt/backoff"
+        run $N env RUNTIME_DIRECTORY="$T/rt" "$SHIM" --exp-backoff=300 -- false
+        grep -q 'warning: ignoring .*/backoff' "$T/$N.err" && [ "$(backoff_file | cut -d' ' -f1)" = 300 ] ||
+                { bad "garbage state: $(cat "$T/$N.err"), file '$(backoff_file)'"; return; }
+        # no RUNTIME_DIRECTORY: disabled with a warning
+        run $N env -u RUNTIME_DIRECTORY "$SHIM" --exp-backoff=300 -- true
+        expect_rc 0 && grep -q 'RUNTIME_DIRECTORY is not set, --exp-backoff is disabled' "$T/$N.err" ||
+                { bad "without RUNTIME_DIRECTORY: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+case_memory() {
+        begin memory
+        local pid kb
+        start $N "$SHIM" -- "$CHILD" wait-signal INT 0 "$T/$N.child"
+        pid=$(pid_of $N) && wait_file "$T/$N.child" 10 || { bad "child did not start"; return; }
+        kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status")
+        kill -TERM "$pid"
+        finish $N 10
+        echo "info pmgen-shim RssAnon with a sleeping child: $kb kB"
+        [ -n "$kb" ] && [ "$kb" -le 1024 ] || { bad "RssAnon $kb kB (over 1 MiB)"; return; }
+        ok
+}
+
+CORE_CASES="exit_0 exit_3 signal exec_enoent exec_eacces env sigpipe stop kill_timeout forward orphans listen_fds backoff"
+ALL_CASES="exit_0 exit_3 signal exec_enoent exec_eacces exec_path_search usage env sigpipe stop kill_timeout forward orphans
+           listen_fds node_preload node_forms node_backlog node_preload_path_with_space node_preload_inactive
+           backoff_unit backoff memory"
+
+for c in $ALL_CASES; do
+        CASE=${c//_/-}
+        "case_$c"
+done
+VALGRIND=1
+for c in $CORE_CASES; do
+        CASE="${c//_/-} [valgrind]"
+        "case_$c"
+done
+
+echo "shim tests: $PASS passed, $FAIL failed${FAILED[*]:+ (${FAILED[*]})}"
+[ "$FAIL" -eq 0 ]
