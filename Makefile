@@ -64,11 +64,13 @@ all: $(B)/pmgen $(B)/pmgen-shim $(B)/san/pmgen
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $@"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $@"
+	@$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/libpmgen.a: $(CORE_OBJ)
 	rm -f $@; ar rcs $@ $^
@@ -88,7 +90,8 @@ $(B)/pmgen-shim: $(SHIM_OBJ)
 
 $(B)/san/tests/%: tests/unit/%.c $(B)/san/libpmgen.a $(SAN_CLI_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -MMD -MP -o $@ $< $(SAN_CLI_OBJ) $(B)/san/libpmgen.a $(LIBS_CORE) $(LIBS_SD) -lcmocka
+	@echo "  CCLD    $@"
+	@$(CC) $(SAN_CFLAGS) -MMD -MP -o $@ $< $(SAN_CLI_OBJ) $(B)/san/libpmgen.a $(LIBS_CORE) $(LIBS_SD) -lcmocka
 
 $(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
 	@mkdir -p $(@D)

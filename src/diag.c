@@ -15,6 +15,23 @@ void diag_add(diag_list *dl, diag_level level, loc where, const char *fmt, ...) 
         strbuf_vaddf(&sb, fmt, ap);
         va_end(ap);
         msg = strbuf_steal(&sb);
+        /* One line per diagnostic, whatever the declaration held: control bytes
+         * quoted from the input are shown as escapes. */
+        if (msg && strpbrk(msg, "\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13"
+                                "\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f")) {
+                for (const unsigned char *p = (const unsigned char *) msg; *p; p++) {
+                        if (*p == '\n')
+                                strbuf_adds(&sb, "\\n");
+                        else if (*p == '\t')
+                                strbuf_adds(&sb, "\\t");
+                        else if (*p < 0x20 || *p == 0x7f)
+                                strbuf_addf(&sb, "\\x%02x", *p);
+                        else
+                                strbuf_addc(&sb, (char) *p);
+                }
+                free(msg);
+                msg = strbuf_steal(&sb);
+        }
 
         if (level == DIAG_ERROR)
                 dl->errors++;

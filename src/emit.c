@@ -214,6 +214,8 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
         /* The shim forwards the stop signal and sends SIGKILL after kill_timeout;
          * systemd's own timeout is the backstop. KillMode=mixed: SIGTERM to the shim
          * only, SIGKILL to whatever is left in the cgroup afterwards. */
+        /* A child ended by the stop signal makes the shim exit 128+SIGINT/SIGTERM: a clean stop. */
+        strbuf_adds(sb, "SuccessExitStatus=130 143\n");
         strbuf_adds(sb, "KillMode=mixed\nKillSignal=SIGTERM\nTimeoutStopSec=");
         add_span(sb, a->kill_timeout_ms + 5000);
         strbuf_addc(sb, '\n');

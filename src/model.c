@@ -132,7 +132,7 @@ static int uint_of(norm *n, const value *v, const char *key, double max, double 
                 if (!isfinite(v->num) || v->num != floor(v->num) || v->num < 0 || v->num > max) {
                         char buf[VALUE_NUMBER_BUF];
 
-                        diag_error(n->dl, v->where, "%s: expected a whole number from 0 to %.0f, found %s", key, max,
+                        diag_error(n->dl, v->where, "%s: expected a whole number from %d to %.0f, found %s", key, strcmp(key, "port") == 0, max,
                                    value_number_to_string(v->num, buf));
                         return -EINVAL;
                 }
@@ -151,7 +151,7 @@ static int uint_of(norm *n, const value *v, const char *key, double max, double 
                         if (*s >= '0' && *s <= '9')
                                 x = strtoull(s, &end, 10);
                         if (!end || *end || errno || (double) x > max) {
-                                diag_error(n->dl, v->where, "%s: expected a whole number from 0 to %.0f, found '%s'", key,
+                                diag_error(n->dl, v->where, "%s: expected a whole number from %d to %.0f, found '%s'", key, strcmp(key, "port") == 0,
                                            max, s);
                                 r = -EINVAL;
                         }
@@ -181,7 +181,7 @@ static int norm_uint(norm *n, const member *m, const key_def *k) {
         if (uint_of(n, m->val, k->name, uint_max(k->name), &x) < 0)
                 return -EINVAL;
         if (strcmp(k->name, "port") == 0 && x == 0) {
-                diag_error(n->dl, m->val->where, "port: expected a port from 1 to 65535, found 0");
+                diag_error(n->dl, m->val->where, "port: expected a whole number from 1 to 65535, found 0");
                 return -EINVAL;
         }
         return put(n, k->name, m->key_where, value_new_number(x, m->val->where));

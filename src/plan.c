@@ -262,8 +262,10 @@ int plan_app(const app *a, const plan_opts *opts, const plan_host *host, app_pla
         }
         exec_mode mode = a->mode;
 
+        /* PM2 runs node apps that declare instances in cluster mode; one instance
+         * without a port is the same as fork mode. */
         if (mode == EXEC_UNSET)
-                mode = a->instances != INST_UNSET && p.node ? EXEC_CLUSTER : EXEC_FORK;
+                mode = a->instances != INST_UNSET && p.node && (p.instances > 1 || p.port) ? EXEC_CLUSTER : EXEC_FORK;
         if (mode == EXEC_CLUSTER) {
                 if (!p.port) {
                         diag_error(dl, app_loc(a, a->mode == EXEC_CLUSTER ? "exec_mode" : "instances"),

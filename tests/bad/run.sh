@@ -23,6 +23,8 @@ for input in $(ls | grep -E '\.(js|cjs|mjs|json|ini)$' | sort); do
                 --shim /usr/libexec/pmgen/pmgen-shim --node-preload /usr/share/pmgen/node-preload.cjs \
                 >"$tmp/stdout" 2>"$tmp/stderr"
         rc=$?
+        # Paths in messages: independent of where the tree is checked out.
+        sed -i "s|$here|@DIR@|g" "$tmp/stderr"
         if [ $update = 1 ]; then
                 cp "$tmp/stderr" "$name.expected"; echo "UPDATED $name (exit $rc)"; continue
         fi

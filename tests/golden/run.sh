@@ -34,6 +34,11 @@ for case in "$here"/*/; do
         if [ $rc -ne 0 ]; then
                 echo "FAIL $name: pmgen exited $rc"; sed 's/^/    /' "$tmp/$name.log"; fail=$((fail + 1)); continue
         fi
+        # Environment files hold secrets: only root may read them (git does not keep modes).
+        badmode=$(find "$out" -name '*.env' ! -perm 0600 | head -1)
+        if [ -n "$badmode" ]; then
+                echo "FAIL $name: $badmode has mode $(stat -c %a "$badmode"), expected 600"; fail=$((fail + 1)); continue
+        fi
         # Make the output independent of where the tree is checked out.
         find "$out" -type f -exec sed -i "s|$case|@CASEDIR@|g" {} +
         if [ $update = 1 ]; then

@@ -204,7 +204,7 @@ static void test_diags(void **state) {
                       "apps.ini:3:13: error: app 'api' runs in cluster mode but declares no port: add `port: 3000` (or PORT "
                       "in its env) so that pmgen can give every instance the same listening socket\n");
         test_diag_one("[api]\nscript = a.js\nport = 0\n", NULL, false,
-                      "apps.ini:3:8: error: port: expected a port from 1 to 65535, found 0\n");
+                      "apps.ini:3:8: error: port: expected a whole number from 1 to 65535, found 0\n");
         test_diag_one("[api]\nscript = a.js\ninstances = lots\n", NULL, false,
                       "apps.ini:3:13: error: instances: expected a number, \"max\" or -N, found 'lots'\n");
         test_diag_one("[api]\nscript = a.js\nmin_uptime = 10 sec\n", NULL, false,
