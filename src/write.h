@@ -4,7 +4,7 @@
  * in the tree). Pure: they append to a strbuf and never print.
  *
  * value_to_ini expects the normalized declaration shape produced by
- * model_to_value(): { apps: [ { name, scalar keys…, list keys (arrays of strings),
+ * model.root: { apps: [ { name, scalar keys…, list keys (arrays of strings, numbers or booleans),
  * env: {K: "V"}, env_<profile>: {…} } ] } and writes one [name] section per app,
  * then [name env] / [name env_<profile>] sections. Strings that need it are
  * written double-quoted with C escapes; arrays as space-separated words, each

@@ -144,6 +144,9 @@ static int cmd_convert(cli *c, const char *file) {
 
         if (!to)
                 to = decl_format_of(file) == FORMAT_INI ? "js" : "ini";
+        for (const char *p = file; *p; p++)
+                if ((unsigned char) *p < 0x20)
+                        return usage_error("%s", "convert: the file name has a control character");
         if (strcmp(to, "ini") && strcmp(to, "js") && strcmp(to, "json"))
                 return usage_error("--to: expected ini, js or json, found '%s'", to);
         r = decl_load(file, &c->co, &d, &dl);
