@@ -20,7 +20,7 @@ pass=0 fail=0
 for case in "$here"/*/; do
         case=${case%/}
         name=${case##*/}
-        input=$(find "$case" -maxdepth 1 -type f \( -name '*.js' -o -name '*.cjs' -o -name '*.mjs' -o -name '*.json' -o -name '*.ini' \) | sort | head -1)
+        input=$(find "$case" -maxdepth 1 -type f ! -name '.*' \( -name '*.js' -o -name '*.cjs' -o -name '*.mjs' -o -name '*.json' -o -name '*.ini' \) | sort | head -1)
         [ -n "$input" ] || { echo "FAIL $name: no declaration file"; fail=$((fail + 1)); continue; }
         out="$tmp/$name"
         args=()
@@ -69,7 +69,29 @@ for case in "$here"/*/; do
                         fail=$((fail + 1)); continue
                 fi
         fi
-        echo "ok   $name ($(echo "$units" | wc -w) units)"
+        # pmgen convert round-trips: to INI and back to JS, each generating the same units.
+        rt_ok=1
+        prev="${input##*/}"
+        for form in ini js; do
+                conv="$case/.roundtrip.$form"
+                if ! (cd "$case" && env -i PATH=/usr/bin:/bin HOME=/nonexistent "${envs[@]}" "$pmgen" convert -q "$prev" --to "$form" >"$conv") 2>"$tmp/$name.conv"; then
+                        echo "FAIL $name: convert to $form:"; sed 's/^/    /' "$tmp/$name.conv"; rt_ok=0; break
+                fi
+                rt="$tmp/$name.rt-$form"
+                if ! (cd "$case" && env -i PATH=/usr/bin:/bin HOME=/nonexistent "$pmgen" generate -q "${conv##*/}" "${args[@]}" \
+                        --shim /usr/libexec/pmgen/pmgen-shim --node-preload /usr/share/pmgen/node-preload.cjs -o "$rt") >"$tmp/$name.conv" 2>&1; then
+                        echo "FAIL $name: the $form conversion does not compile:"; sed 's/^/    /' "$tmp/$name.conv"; rt_ok=0; break
+                fi
+                find "$rt" -type f -exec sed -i -e "s|$case|@CASEDIR@|g" -e "s|@CASEDIR@/\.roundtrip\.$form|@CASEDIR@/${input##*/}|g" {} +
+                if ! diff -ru "$case/expected" "$rt" >"$tmp/$name.rtdiff"; then
+                        echo "FAIL $name: units from the $form conversion differ:"; sed 's/^/    /' "$tmp/$name.rtdiff" | head -30
+                        rt_ok=0; break
+                fi
+                prev=".roundtrip.$form"
+        done
+        rm -f "$case/.roundtrip.ini" "$case/.roundtrip.js"
+        [ $rt_ok = 1 ] || { fail=$((fail + 1)); continue; }
+        echo "ok   $name ($(echo "$units" | wc -w) units; round trip ini and js)"
         pass=$((pass + 1))
 done
 echo "golden: $pass passed, $fail failed"
