@@ -119,8 +119,9 @@ check-bad: $(B)/san/pmgen
 check-shim: $(B)/pmgen-shim
 	tests/shim/run.sh $(B)/pmgen-shim
 
-check-verify: $(B)/pmgen
+check-verify: $(B)/pmgen $(B)/san/tests/test-calendar
 	tests/verify.sh $(B)/pmgen
+	tests/calendar-verify.sh $(B)/san/tests/test-calendar
 
 check-man:
 	tests/man-lint.sh
