@@ -3,15 +3,18 @@
  * child and stands between it and systemd:
  *   - keeps the unit's sockets for its whole life and passes the child its own copies (LISTEN_*);
  *   - sets PORT, the instance variable, the increment variable and the Node preload for the child;
- *   - tells systemd READY=1 once the child runs, and holds back a crash-looping start (--exp-backoff);
- *   - turns systemd's SIGTERM into the app's stop signal with a kill timeout, forwards SIGHUP/SIGUSR1/
- *     SIGUSR2, reaps every process reparented to it, and exits like a shell: the child's code or
- *     128+signal; 127/126 when the command cannot be executed; 2 on usage errors.
- * One process, one poll() loop over a signalfd and a timerfd; no threads, no handlers, no allocation
- * after start-up. */
+ *   - tells systemd READY=1 once the child runs, or with --wait-ready once it says process.send('ready')
+ *     over a Node IPC channel (or listen_timeout passed), and holds back a crash-looping start
+ *     (--exp-backoff);
+ *   - turns systemd's SIGTERM into the app's stop signal (or the message 'shutdown') with a kill timeout,
+ *     forwards SIGHUP/SIGUSR1/SIGUSR2, reaps every process reparented to it, and exits like a shell: the
+ *     child's code or 128+signal; 127/126 when the command cannot be executed; 2 on usage errors;
+ *   - with --max-memory-restart, samples the instance's memory and, over the limit, stops the app and
+ *     exits EXIT_MEMORY_RESTART for systemd to restart it.
+ * One process, one poll() loop over a signalfd, a state timerfd, a sampling timerfd and the IPC socket;
+ * no threads, no handlers, no allocation after start-up. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,47 +34,48 @@
 #include <systemd/sd-daemon.h>
 
 #include "shim/backoff.h"
+#include "shim/ipc.h"
+#include "shim/memory.h"
+#include "shim/options.h"
 #include "shim/spawn.h"
 
-#define EXIT_USAGE 2
-#define EXIT_CANNOT_EXEC 126
-#define EXIT_NOT_FOUND 127
-/* How much longer than the back-off delay systemd's start timeout is pushed out. */
-#define BACKOFF_EXTEND_SLACK_MS 5000u
+/* How much longer than the back-off delay or listen_timeout systemd's start timeout is pushed out
+ * (EXTEND_TIMEOUT_USEC only ever lengthens TimeoutStartSec=). */
+#define EXTEND_SLACK_MS 5000u
 
 extern char **environ;
 
 /* The signals the loop reads from its signalfd; the child gets them back at SIG_DFL. */
 static const int handled_signals[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD };
 
-typedef struct options {
-        const char *app;
-        bool has_instance;
-        unsigned long instance;
-        const char *instance_var;
-        const char *increment_var;
-        bool has_port;
-        unsigned port;
-        unsigned backlog;
-        int stop_signal;
-        unsigned long kill_timeout_ms;
-        const char *node_preload;
-        unsigned long backoff_base_ms;  /* 0: --exp-backoff not given */
-        char **command;
-} options;
-
+/* What the state timer (tfd) means depends on the state: the back-off delay, listen_timeout while
+ * STARTING with --wait-ready, the kill timeout while STOPPING. */
 typedef enum shim_state {
         STATE_BACKOFF,   /* waiting out the back-off delay, no child yet */
         STATE_STARTING,  /* child exec'd, readiness not yet known */
         STATE_RUNNING,   /* READY=1 sent */
-        STATE_STOPPING,  /* stop signal sent, kill timer armed */
+        STATE_STOPPING,  /* stop signal or message sent, kill timer armed */
 } shim_state;
+
+/* One run of the app. v1 has one at a time; a graceful memory restart (new child first, the old one
+ * stopped once the new one is ready) would hold two. */
+typedef struct child_proc {
+        pid_t pid;               /* 0: none */
+        int ipc_fd;              /* the shim's end of the Node IPC channel; -1: none */
+        bool ipc_eof;            /* the child closed its end: no more polling, the fd stays open */
+        ipc_lines ipc;
+        bool stopped_by_message; /* the stop went over IPC (--shutdown-with-message) */
+} child_proc;
 
 typedef struct shim {
         options opt;
         shim_state state;
         int sfd;
-        int tfd;
+        int tfd;                /* state timer */
+        int mfd;                /* memory sampling timer (periodic); -1 without --max-memory-restart */
+        char *memory_path;      /* the cgroup file sampled; NULL: the child's RSS */
+        bool memory_warned;     /* a failed sample was logged */
+        bool memory_restart;    /* the stop was for max_memory_restart: exit EXIT_MEMORY_RESTART */
         unsigned n_fds;
         char **fd_names;
         sigset_t orig_mask;
@@ -79,7 +83,7 @@ typedef struct shim {
         struct sigaction orig_sigpipe;
         child_env env;
         exec_plan plan;
-        pid_t child;
+        child_proc child;
         bool done;
         int exit_code;
         bool stop_requested;
@@ -144,184 +148,6 @@ static uint64_t now_ms(clockid_t clock) {
         return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
-/* ---- command line ---- */
-
-static void usage(FILE *f) {
-        fputs("Usage: pmgen-shim [OPTION...] -- COMMAND [ARG...]\n"
-              "Run COMMAND as the single child of one pmgen app instance (the unit's main process).\n"
-              "\n"
-              "  --app=NAME             app name (shown in ps)\n"
-              "  --instance=N           instance number, exported as the instance variable\n"
-              "  --instance-var=NAME    name of that variable (default NODE_APP_INSTANCE)\n"
-              "  --increment-var=NAME   add the instance number to the inherited value of NAME\n"
-              "  --port=N               export PORT=N (and PMGEN_PORT=N with --node-preload)\n"
-              "  --backlog=N            listen backlog the Node preload uses (default 511)\n"
-              "  --stop-signal=SIG      signal that asks the app to stop (default SIGINT)\n"
-              "  --kill-timeout=MS      SIGKILL the app this long after the stop signal (default 1600)\n"
-              "  --node-preload=PATH    add --require PATH to NODE_OPTIONS\n"
-              "  --exp-backoff=MS       delay quick restarts: MS, then x1.5 up to 15000, reset after 30 s up\n"
-              "  -h, --help             show this help\n"
-              "      --version          show the version\n"
-              "\n"
-              "Exit status: the app's, 128+N when it was killed by signal N, 126/127 when COMMAND cannot be\n"
-              "executed, 2 on usage errors.\n",
-              f);
-}
-
-static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out) {
-        unsigned long v;
-        char *end;
-
-        if (*s < '0' || *s > '9')
-                return -EINVAL;
-        errno = 0;
-        v = strtoul(s, &end, 10);
-        if (*end != '\0')
-                return -EINVAL;
-        if (errno == ERANGE || v < min || v > max)
-                return -ERANGE;
-        *out = v;
-        return 0;
-}
-
-static int parse_signal(const char *s) {
-        unsigned long v;
-        const char *abbrev;
-        int sig;
-
-        if (parse_ulong(s, 1, (unsigned long) SIGRTMAX, &v) == 0)
-                return (int) v;
-        if (strncmp(s, "SIG", 3) == 0)
-                s += 3;
-        for (sig = 1; sig < SIGRTMIN; sig++) {
-                abbrev = sigabbrev_np(sig);
-                if (abbrev && strcmp(abbrev, s) == 0)
-                        return sig;
-        }
-        return -EINVAL;
-}
-
-static bool valid_var_name(const char *s) {
-        if (*s == '\0' || (*s >= '0' && *s <= '9'))
-                return false;
-        for (; *s; s++)
-                if (!(*s == '_' || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-                        return false;
-        return true;
-}
-
-enum {
-        OPT_APP = 0x100, OPT_INSTANCE, OPT_INSTANCE_VAR, OPT_INCREMENT_VAR, OPT_PORT, OPT_BACKLOG,
-        OPT_STOP_SIGNAL, OPT_KILL_TIMEOUT, OPT_NODE_PRELOAD, OPT_EXP_BACKOFF, OPT_VERSION,
-};
-
-/* Returns -1 to go on, or the exit code (0 after --help/--version, EXIT_USAGE after an error). */
-static int parse_options(options *o, int argc, char **argv) {
-        static const struct option longopts[] = {
-                { "app",           required_argument, NULL, OPT_APP },
-                { "instance",      required_argument, NULL, OPT_INSTANCE },
-                { "instance-var",  required_argument, NULL, OPT_INSTANCE_VAR },
-                { "increment-var", required_argument, NULL, OPT_INCREMENT_VAR },
-                { "port",          required_argument, NULL, OPT_PORT },
-                { "backlog",       required_argument, NULL, OPT_BACKLOG },
-                { "stop-signal",   required_argument, NULL, OPT_STOP_SIGNAL },
-                { "kill-timeout",  required_argument, NULL, OPT_KILL_TIMEOUT },
-                { "node-preload",  required_argument, NULL, OPT_NODE_PRELOAD },
-                { "exp-backoff",   required_argument, NULL, OPT_EXP_BACKOFF },
-                { "help",          no_argument,       NULL, 'h' },
-                { "version",       no_argument,       NULL, OPT_VERSION },
-                {}
-        };
-        unsigned long v;
-        int c, r, idx;
-
-        *o = (options) {
-                .instance_var = "NODE_APP_INSTANCE",
-                .backlog = 511,
-                .stop_signal = SIGINT,
-                .kill_timeout_ms = 1600,
-        };
-        opterr = 0;
-        /* '+': stop at COMMAND, so its own options are left alone. */
-        while ((c = getopt_long(argc, argv, "+:h", longopts, &idx)) >= 0) {
-                r = 0;
-                switch (c) {
-                case OPT_APP:
-                        o->app = optarg;
-                        break;
-                case OPT_INSTANCE:
-                        r = parse_ulong(optarg, 0, UINT_MAX, &v);
-                        o->has_instance = true;
-                        o->instance = v;
-                        break;
-                case OPT_INSTANCE_VAR:
-                case OPT_INCREMENT_VAR:
-                        if (!valid_var_name(optarg)) {
-                                fprintf(stderr, "pmgen-shim: --%s: '%s' is not a valid variable name\n",
-                                        c == OPT_INSTANCE_VAR ? "instance-var" : "increment-var", optarg);
-                                return EXIT_USAGE;
-                        }
-                        *(c == OPT_INSTANCE_VAR ? &o->instance_var : &o->increment_var) = optarg;
-                        break;
-                case OPT_PORT:
-                        r = parse_ulong(optarg, 1, 65535, &v);
-                        o->has_port = true;
-                        o->port = (unsigned) v;
-                        break;
-                case OPT_BACKLOG:
-                        r = parse_ulong(optarg, 1, INT_MAX, &v);
-                        o->backlog = (unsigned) v;
-                        break;
-                case OPT_STOP_SIGNAL:
-                        r = o->stop_signal = parse_signal(optarg);
-                        break;
-                case OPT_KILL_TIMEOUT:
-                        r = parse_ulong(optarg, 0, 24UL * 3600 * 1000, &o->kill_timeout_ms);
-                        break;
-                case OPT_NODE_PRELOAD:
-                        if (*optarg == '\0') {
-                                fputs("pmgen-shim: --node-preload: empty path\n", stderr);
-                                return EXIT_USAGE;
-                        }
-                        o->node_preload = optarg;
-                        break;
-                case OPT_EXP_BACKOFF:
-                        r = parse_ulong(optarg, 1, BACKOFF_MAX_MS, &o->backoff_base_ms);
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return 0;
-                case OPT_VERSION:
-                        puts("pmgen-shim " PMGEN_VERSION);
-                        return 0;
-                case ':':
-                        fprintf(stderr, "pmgen-shim: option '%s' needs a value (--option=VALUE)\n", argv[optind - 1]);
-                        return EXIT_USAGE;
-                default:
-                        if (optopt && optopt < 0x100)
-                                fprintf(stderr, "pmgen-shim: unknown option '-%c'\n", optopt);
-                        else
-                                fprintf(stderr, "pmgen-shim: unknown option '%s'\n", argv[optind - 1]);
-                        return EXIT_USAGE;
-                }
-                if (r < 0) {
-                        fprintf(stderr, "pmgen-shim: --%s: invalid value '%s'%s\n", longopts[idx].name, optarg,
-                                r == -ERANGE ? " (out of range)" : "");
-                        return EXIT_USAGE;
-                }
-        }
-        if (optind >= argc) {
-                fputs("pmgen-shim: missing COMMAND (pmgen-shim [OPTION...] -- COMMAND [ARG...])\n", stderr);
-                return EXIT_USAGE;
-        }
-        if (o->increment_var && !o->has_instance) {
-                fputs("pmgen-shim: --increment-var needs --instance\n", stderr);
-                return EXIT_USAGE;
-        }
-        o->command = argv + optind;
-        return -1;
-}
-
 /* ---- start-up ---- */
 
 static int backoff_setup(shim *s) {
@@ -343,6 +169,45 @@ static int backoff_setup(shim *s) {
                 s->backoff_tmp = NULL;
                 return -ENOMEM;
         }
+        return 0;
+}
+
+static bool uses_ipc(const shim *s) {
+        return s->opt.wait_ready || s->opt.shutdown_with_message;
+}
+
+/* Picks the memory source and creates the sampling timer. Returns 0, or an exit code after logging. */
+static int memory_setup(shim *s) {
+        char path[PATH_MAX];
+        uint64_t bytes;
+        int r;
+
+        if (!s->opt.max_memory)
+                return 0;
+        if (s->opt.memory_source != MEMORY_SOURCE_RSS) {
+                r = memory_find_cgroup(s->opt.proc_cgroup, s->opt.cgroup_root, path, sizeof(path));
+                if (r == 0)
+                        r = memory_read_cgroup(path, &bytes);
+                if (r == 0) {
+                        s->memory_path = strdup(path);
+                        if (!s->memory_path) {
+                                log_line("cannot prepare the memory check: %s", strerror(ENOMEM));
+                                return 1;
+                        }
+                } else if (s->opt.memory_source == MEMORY_SOURCE_CGROUP) {
+                        log_line("--memory-source=cgroup: no memory figure for the cgroup in %s: %s",
+                                 s->opt.proc_cgroup, strerror(-r));
+                        return 1;
+                }
+        }
+        s->mfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (s->mfd < 0) {
+                log_line("cannot create timerfd: %m");
+                return 1;
+        }
+        log_line("max_memory_restart %llu MB, checked every %lu ms from %s",
+                 (unsigned long long) (s->opt.max_memory >> 20), s->opt.memory_interval_ms,
+                 s->memory_path ? s->memory_path : "the app's RSS (/proc/PID/statm)");
         return 0;
 }
 
@@ -386,6 +251,7 @@ static int shim_setup(shim *s) {
                 .backlog = s->opt.backlog,
                 .n_fds = s->n_fds,
                 .fd_names = s->fd_names,
+                .node_channel = uses_ipc(s),
         };
         r = child_env_build(&s->env, environ, &spec);
         if (r == -ENOENT || r == -EINVAL || r == -ERANGE) {
@@ -416,7 +282,7 @@ static int shim_setup(shim *s) {
                 log_line("cannot create signalfd/timerfd: %m");
                 return 1;
         }
-        return 0;
+        return memory_setup(s);
 }
 
 static void shim_cleanup(shim *s) {
@@ -426,6 +292,10 @@ static void shim_cleanup(shim *s) {
                 close(s->sfd);
         if (s->tfd >= 0)
                 close(s->tfd);
+        if (s->mfd >= 0)
+                close(s->mfd);
+        if (s->child.ipc_fd >= 0)
+                close(s->child.ipc_fd);
         for (i = 0; i < s->n_fds; i++)
                 close(SD_LISTEN_FDS_START + (int) i);
         if (s->fd_names) {
@@ -437,19 +307,29 @@ static void shim_cleanup(shim *s) {
         exec_plan_free(&s->plan);
         free(s->backoff_path);
         free(s->backoff_tmp);
+        free(s->memory_path);
 }
 
 /* ---- the child ---- */
 
+static struct timespec ms_to_timespec(uint64_t ms) {
+        return (struct timespec) { .tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000 };
+}
+
+/* Arms the state timer to fire once after ms. */
 static void timer_arm(shim *s, uint64_t ms) {
-        struct itimerspec its = {
-                .it_value = { .tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000 },
-        };
+        struct itimerspec its = { .it_value = ms_to_timespec(ms) };
 
         if (ms == 0)
                 its.it_value.tv_nsec = 1; /* zero would disarm */
         if (timerfd_settime(s->tfd, 0, &its, NULL) < 0)
                 log_line("cannot arm the timer: %m");
+}
+
+static void timer_disarm(shim *s) {
+        struct itimerspec its = { 0 };
+
+        timerfd_settime(s->tfd, 0, &its, NULL);
 }
 
 static void backoff_save(shim *s, uint64_t delay_ms) {
@@ -489,16 +369,50 @@ static uint64_t backoff_delay(shim *s) {
         return s->backoff.delay_ms;
 }
 
-/* Readiness: v1 takes a successful exec as ready. A real check (relayed sd_notify, accept queue
- * draining) hooks in here: it sets STATE_STARTING, and the loop calls child_ready() when it passes. */
+static void ipc_close(child_proc *c) {
+        if (c->ipc_fd >= 0)
+                close(c->ipc_fd);
+        c->ipc_fd = -1;
+        c->ipc_eof = false;
+        c->ipc = (ipc_lines) { 0 };
+}
+
+/* Readiness. Without --wait-ready a successful exec is ready. With it, the child is STARTING until its
+ * "ready" line arrives (on_ipc) or listen_timeout passes (on_timer); other checks (relayed sd_notify,
+ * the accept queue draining) would hook in the same way. */
 static void child_ready(shim *s) {
         s->state = STATE_RUNNING;
-        notify("READY=1\nSTATUS=running pid %ld", (long) s->child);
+        notify("READY=1\nSTATUS=running pid %ld", (long) s->child.pid);
 }
 
 static void readiness_begin(shim *s) {
         s->state = STATE_STARTING;
-        child_ready(s);
+        if (!s->opt.wait_ready) {
+                child_ready(s);
+                return;
+        }
+        notify("STATUS=waiting for 'ready' from pid %ld\nEXTEND_TIMEOUT_USEC=%llu", (long) s->child.pid,
+               (unsigned long long) (s->opt.listen_timeout_ms + EXTEND_SLACK_MS) * 1000);
+        timer_arm(s, s->opt.listen_timeout_ms);
+}
+
+/* PM2 does not hold a start back for a missing 'ready': after listen_timeout the app counts as up. */
+static void readiness_timed_out(shim *s) {
+        log_line("no 'ready' from the app within %lu ms (wait_ready); continuing as PM2 does",
+                 s->opt.listen_timeout_ms);
+        s->state = STATE_RUNNING;
+        notify("READY=1\nSTATUS=running pid %ld (no 'ready' within %lu ms)", (long) s->child.pid,
+               s->opt.listen_timeout_ms);
+}
+
+static void memory_timer_start(shim *s) {
+        struct itimerspec its;
+
+        if (s->mfd < 0)
+                return;
+        its.it_value = its.it_interval = ms_to_timespec(s->opt.memory_interval_ms);
+        if (timerfd_settime(s->mfd, 0, &its, NULL) < 0)
+                log_line("cannot arm the memory timer: %m");
 }
 
 static void start_child(shim *s) {
@@ -506,6 +420,7 @@ static void start_child(shim *s) {
                 .plan = &s->plan,
                 .env = &s->env,
                 .n_fds = s->n_fds,
+                .ipc_fd = -1,
                 .mask = &s->orig_mask,
                 .reset_signals = handled_signals,
                 .n_reset = sizeof(handled_signals) / sizeof(handled_signals[0]),
@@ -514,36 +429,55 @@ static void start_child(shim *s) {
         int r, err;
 
         s->child_start_ms = now_ms(CLOCK_BOOTTIME);
-        r = spawn_child(&req, &s->child, &err);
+        r = uses_ipc(s) ? ipc_open(&s->child.ipc_fd, &req.ipc_fd) : 0;
+        if (r < 0) {
+                log_line("cannot create the IPC channel: %s", strerror(-r));
+                s->done = true;
+                s->exit_code = 1;
+                return;
+        }
+        r = spawn_child(&req, &s->child.pid, &err);
+        if (req.ipc_fd >= 0)
+                close(req.ipc_fd); /* the child has its copy */
         if (r < 0) {
                 log_line("cannot start '%s': %s", s->opt.command[0], strerror(-r));
+                ipc_close(&s->child);
                 s->done = true;
                 s->exit_code = 1;
                 return;
         }
         if (err != 0) {
                 log_line("cannot execute '%s': %s", s->opt.command[0], strerror(err));
+                ipc_close(&s->child);
+                s->child.pid = 0;
                 backoff_child_ended(s);
                 s->done = true;
                 s->exit_code = err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
                 return;
         }
         readiness_begin(s);
+        memory_timer_start(s);
 }
 
 static void child_exited(shim *s, int status) {
         char name[32];
 
         if (WIFSIGNALED(status)) {
-                log_line("child %ld killed by signal %s%s", (long) s->child,
+                log_line("child %ld killed by signal %s%s", (long) s->child.pid,
                          signal_name(WTERMSIG(status), name, sizeof(name)), WCOREDUMP(status) ? " (core dumped)" : "");
                 s->exit_code = 128 + WTERMSIG(status);
         } else {
-                log_line("child %ld exited with status %d", (long) s->child, WEXITSTATUS(status));
+                log_line("child %ld exited with status %d", (long) s->child.pid, WEXITSTATUS(status));
                 s->exit_code = WEXITSTATUS(status);
         }
+        if (s->memory_restart) {
+                log_line("exiting with status %d for systemd to restart the app (max_memory_restart)",
+                         EXIT_MEMORY_RESTART);
+                s->exit_code = EXIT_MEMORY_RESTART;
+        }
         backoff_child_ended(s);
-        s->child = 0;
+        ipc_close(&s->child);
+        s->child.pid = 0;
         s->done = true;
 }
 
@@ -557,32 +491,113 @@ static void reap(shim *s) {
                         continue;
                 if (pid <= 0)
                         return; /* 0: children left but none exited; ECHILD: none left */
-                if (pid == s->child && (WIFEXITED(status) || WIFSIGNALED(status)))
+                if (pid == s->child.pid && (WIFEXITED(status) || WIFSIGNALED(status)))
                         child_exited(s, status);
         }
 }
 
+/* Asks the child to stop: the message 'shutdown' with --shutdown-with-message (the stop signal when
+ * that cannot be written), else the stop signal; SIGKILL after the kill timeout either way. `why` starts
+ * the log line. */
+static void stop_child(shim *s, const char *why) {
+        child_proc *c = &s->child;
+        char name[32];
+        int r;
+
+        s->state = STATE_STOPPING;
+        signal_name(s->opt.stop_signal, name, sizeof(name));
+        c->stopped_by_message = false;
+        if (s->opt.shutdown_with_message) {
+                r = c->ipc_fd >= 0 ? ipc_send(c->ipc_fd, IPC_SHUTDOWN) : -ENOTCONN;
+                if (r == 0) {
+                        log_line("%s: stopping child %ld with the message 'shutdown'", why, (long) c->pid);
+                        c->stopped_by_message = true;
+                } else
+                        log_line("%s: cannot send 'shutdown' to child %ld (%s), stopping it with %s", why,
+                                 (long) c->pid, strerror(-r), name);
+        } else
+                log_line("%s: stopping child %ld with %s", why, (long) c->pid, name);
+        if (!c->stopped_by_message && kill(c->pid, s->opt.stop_signal) < 0 && errno != ESRCH)
+                log_line("cannot signal child %ld: %m", (long) c->pid);
+        timer_arm(s, s->opt.kill_timeout_ms);
+}
+
 static void stop(shim *s, int sig) {
-        char name[32], name2[32];
+        char name[32];
 
         s->stop_requested = true;
+        signal_name(sig, name, sizeof(name));
         if (s->state == STATE_BACKOFF) {
-                log_line("%s during back-off, not starting the app", signal_name(sig, name, sizeof(name)));
+                log_line("%s during back-off, not starting the app", name);
                 s->child_start_ms = s->backoff.start_ms;
                 backoff_save(s, 0);
                 s->done = true;
                 s->exit_code = 0;
                 return;
         }
-        if (s->state == STATE_STOPPING || s->child <= 0)
+        if (s->state == STATE_STOPPING) {
+                /* Asked to stop while restarting for memory: this is a stop now, exit like one. */
+                s->memory_restart = false;
                 return;
-        log_line("%s: stopping child %ld with %s", signal_name(sig, name, sizeof(name)), (long) s->child,
-                 signal_name(s->opt.stop_signal, name2, sizeof(name2)));
-        s->state = STATE_STOPPING;
+        }
+        if (s->child.pid <= 0)
+                return;
         notify("STATUS=stopping");
-        if (kill(s->child, s->opt.stop_signal) < 0 && errno != ESRCH)
-                log_line("cannot signal child %ld: %m", (long) s->child);
-        timer_arm(s, s->opt.kill_timeout_ms);
+        stop_child(s, name);
+}
+
+/* v1 restarts the instance for memory through systemd: stop the child like a stop, then exit
+ * EXIT_MEMORY_RESTART (child_exited), and Restart= starts a new shim. A graceful replacement starts the
+ * new child here and calls stop_child() on the old one once the new one is ready. */
+static void memory_restart(shim *s, uint64_t bytes) {
+        unsigned long long mb = bytes >> 20, limit_mb = s->opt.max_memory >> 20;
+
+        log_line("memory %llu MB over max_memory_restart %llu MB; restarting", mb, limit_mb);
+        notify("STATUS=restarting: memory %llu MB over max_memory_restart %llu MB", mb, limit_mb);
+        s->memory_restart = true;
+        s->stop_requested = true; /* not a crash: no back-off */
+        stop_child(s, "max_memory_restart");
+}
+
+static void on_memory_timer(shim *s) {
+        uint64_t bytes;
+        int r;
+
+        if ((s->state != STATE_STARTING && s->state != STATE_RUNNING) || s->child.pid <= 0)
+                return;
+        r = s->memory_path ? memory_read_cgroup(s->memory_path, &bytes) : memory_read_rss(s->child.pid, &bytes);
+        if (r < 0) {
+                if (!s->memory_warned)
+                        log_line("warning: cannot read the memory use from %s: %s",
+                                 s->memory_path ? s->memory_path : "/proc/PID/statm", strerror(-r));
+                s->memory_warned = true;
+                return;
+        }
+        if (bytes > s->opt.max_memory)
+                memory_restart(s, bytes);
+}
+
+/* The child's end of the IPC channel spoke (or closed): look for "ready", drop everything else. */
+static void on_ipc(shim *s) {
+        child_proc *c = &s->child;
+        char buf[512];
+        ssize_t n;
+
+        n = read(c->ipc_fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0) {
+                /* EOF (or a reset): nothing more will come, but the child may live on. Keep the fd: closing
+                 * it changes nothing for the child, and the stop message still tries it. */
+                c->ipc_eof = true;
+                if (s->state == STATE_STARTING)
+                        log_line("child %ld closed its IPC channel before sending 'ready'", (long) c->pid);
+                return;
+        }
+        if (ipc_lines_feed(&c->ipc, buf, (size_t) n, IPC_READY) && s->state == STATE_STARTING) {
+                timer_disarm(s);
+                child_ready(s);
+        }
 }
 
 static void on_signal(shim *s, const struct signalfd_siginfo *si) {
@@ -598,29 +613,42 @@ static void on_signal(shim *s, const struct signalfd_siginfo *si) {
                 stop(s, sig);
                 break;
         default: /* SIGHUP, SIGUSR1, SIGUSR2: the app's business */
-                if (s->child > 0 && kill(s->child, sig) < 0 && errno != ESRCH)
-                        log_line("cannot forward signal %d to child %ld: %m", sig, (long) s->child);
+                if (s->child.pid > 0 && kill(s->child.pid, sig) < 0 && errno != ESRCH)
+                        log_line("cannot forward signal %d to child %ld: %m", sig, (long) s->child.pid);
                 break;
         }
 }
 
 static void on_timer(shim *s) {
+        child_proc *c = &s->child;
         char name[32];
 
         if (s->state == STATE_BACKOFF) {
                 start_child(s);
-        } else if (s->state == STATE_STOPPING && s->child > 0) {
-                log_line("child %ld still running %lu ms after %s, sending SIGKILL", (long) s->child,
-                         s->opt.kill_timeout_ms, signal_name(s->opt.stop_signal, name, sizeof(name)));
-                if (kill(s->child, SIGKILL) < 0 && errno != ESRCH)
-                        log_line("cannot kill child %ld: %m", (long) s->child);
+        } else if (s->state == STATE_STARTING && s->opt.wait_ready) {
+                readiness_timed_out(s);
+        } else if (s->state == STATE_STOPPING && c->pid > 0) {
+                log_line("child %ld still running %lu ms after %s, sending SIGKILL", (long) c->pid,
+                         s->opt.kill_timeout_ms,
+                         c->stopped_by_message ? "the message 'shutdown'"
+                                               : signal_name(s->opt.stop_signal, name, sizeof(name)));
+                if (kill(c->pid, SIGKILL) < 0 && errno != ESRCH)
+                        log_line("cannot kill child %ld: %m", (long) c->pid);
         }
 }
 
+/* Reads a timerfd; true when it expired. */
+static bool timer_fired(int fd) {
+        uint64_t expirations;
+
+        return read(fd, &expirations, sizeof(expirations)) == (ssize_t) sizeof(expirations);
+}
+
 static int shim_run(shim *s) {
+        enum { P_SIGNAL, P_TIMER, P_MEMORY, P_IPC, P_N };
         struct signalfd_siginfo si[8];
-        struct pollfd pfd[2];
-        uint64_t delay, expirations;
+        struct pollfd pfd[P_N];
+        uint64_t delay;
         ssize_t n;
         size_t i;
 
@@ -628,41 +656,48 @@ static int shim_run(shim *s) {
         if (delay > 0) {
                 log_line("last run was short, backing off for %llu ms", (unsigned long long) delay);
                 notify("STATUS=backing off for %llu ms\nEXTEND_TIMEOUT_USEC=%llu", (unsigned long long) delay,
-                       (unsigned long long) (delay + BACKOFF_EXTEND_SLACK_MS) * 1000);
+                       (unsigned long long) (delay + EXTEND_SLACK_MS) * 1000);
                 s->state = STATE_BACKOFF;
                 timer_arm(s, delay);
         } else
                 start_child(s);
 
-        pfd[0] = (struct pollfd) { .fd = s->sfd, .events = POLLIN };
-        pfd[1] = (struct pollfd) { .fd = s->tfd, .events = POLLIN };
         while (!s->done) {
-                if (poll(pfd, 2, -1) < 0) {
+                /* A negative fd is skipped by poll(): no sampling timer, no channel, or one at EOF. */
+                pfd[P_SIGNAL] = (struct pollfd) { .fd = s->sfd, .events = POLLIN };
+                pfd[P_TIMER] = (struct pollfd) { .fd = s->tfd, .events = POLLIN };
+                pfd[P_MEMORY] = (struct pollfd) { .fd = s->mfd, .events = POLLIN };
+                pfd[P_IPC] = (struct pollfd) { .fd = s->child.ipc_eof ? -1 : s->child.ipc_fd, .events = POLLIN };
+                if (poll(pfd, P_N, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         log_line("poll: %m");
                         return 1;
                 }
-                /* Signals first: a child that exited or a stop that came in wins over the timer. */
-                while (!s->done && (pfd[0].revents & POLLIN)) {
+                /* Signals first: a child that exited or a stop that came in wins over the rest. Then
+                 * 'ready' before the timers, so it beats a listen_timeout that expired meanwhile. */
+                while (!s->done && (pfd[P_SIGNAL].revents & POLLIN)) {
                         n = read(s->sfd, si, sizeof(si));
                         if (n <= 0)
                                 break;
                         for (i = 0; i < (size_t) n / sizeof(si[0]) && !s->done; i++)
                                 on_signal(s, &si[i]);
                 }
-                if (!s->done && (pfd[1].revents & POLLIN) &&
-                    read(s->tfd, &expirations, sizeof(expirations)) == (ssize_t) sizeof(expirations))
+                if (!s->done && s->child.ipc_fd >= 0 && (pfd[P_IPC].revents & (POLLIN | POLLHUP | POLLERR)))
+                        on_ipc(s);
+                if (!s->done && (pfd[P_TIMER].revents & POLLIN) && timer_fired(s->tfd))
                         on_timer(s);
+                if (!s->done && (pfd[P_MEMORY].revents & POLLIN) && timer_fired(s->mfd))
+                        on_memory_timer(s);
         }
         return s->exit_code;
 }
 
 int main(int argc, char **argv) {
-        shim s = { .sfd = -1, .tfd = -1 };
+        shim s = { .sfd = -1, .tfd = -1, .mfd = -1, .child = { .ipc_fd = -1 } };
         int code;
 
-        code = parse_options(&s.opt, argc, argv);
+        code = options_parse(&s.opt, argc, argv);
         if (code >= 0)
                 return code;
         code = shim_setup(&s);

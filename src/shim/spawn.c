@@ -17,9 +17,11 @@
 #define PID_DIGITS_MAX 20
 
 /* Variables the child never inherits from the shim: the sockets are re-announced for the child's own
- * PID, and the notify socket and watchdog belong to the shim (the unit's main process). */
+ * PID, the notify socket and watchdog belong to the shim (the unit's main process), and a Node channel
+ * the shim was given is not the child's (the shim announces its own). */
 static const char *const dropped_vars[] = {
         "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC",
+        "NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE",
 };
 
 /* ---- environment ---- */
@@ -202,6 +204,11 @@ int child_env_build(child_env *out, char *const *base, const env_spec *spec) {
                 if (r == 0)
                         e.listen_pid = e.own[e.n_own - 1];
         }
+        if (r == 0 && spec->node_channel) {
+                r = env_put(&e, xprintf("NODE_CHANNEL_FD=%d", SPAWN_IPC_FD(spec->n_fds)));
+                if (r == 0)
+                        r = env_put(&e, strdup("NODE_CHANNEL_SERIALIZATION_MODE=json"));
+        }
         if (r < 0) {
                 child_env_free(&e);
                 return r;
@@ -312,6 +319,24 @@ static void __attribute__((noreturn)) child_exec(const spawn_req *req, int err_f
         for (fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + (int) req->n_fds; fd++) {
                 flags = fcntl(fd, F_GETFD);
                 if (flags < 0 || fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+                        goto fail;
+        }
+        /* The IPC end goes right after them. Whatever the shim had there is O_CLOEXEC and not the
+         * child's, except the error pipe: move that out of the way first. dup2 clears FD_CLOEXEC, but
+         * does nothing when the end is already there. */
+        if (req->ipc_fd >= 0) {
+                fd = SPAWN_IPC_FD(req->n_fds);
+                if (err_fd == fd) {
+                        flags = fcntl(err_fd, F_DUPFD_CLOEXEC, fd + 1);
+                        if (flags < 0)
+                                goto fail;
+                        err_fd = flags;
+                }
+                if (req->ipc_fd == fd) {
+                        flags = fcntl(fd, F_GETFD);
+                        if (flags < 0 || fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+                                goto fail;
+                } else if (dup2(req->ipc_fd, fd) < 0)
                         goto fail;
         }
         if (req->env->listen_pid)

@@ -3,8 +3,8 @@
  *
  * Everything the child needs is prepared before fork (environment array, candidate paths), because
  * between fork and exec the child only makes async-signal-safe calls: it resets the shim's signals,
- * marks the sockets inheritable, writes its own PID into LISTEN_PID, execs, and on failure sends errno
- * over an O_CLOEXEC pipe and _exits.
+ * marks the sockets inheritable, puts the Node IPC channel right after them, writes its own PID into
+ * LISTEN_PID, execs, and on failure sends errno over an O_CLOEXEC pipe and _exits.
  *
  * Ownership: child_env and exec_plan own what they allocate (child_env_free/exec_plan_free, NULL-safe
  * on zeroed structs); strings of the inherited environment and of argv are borrowed. */
@@ -26,11 +26,15 @@ typedef struct env_spec {
         unsigned backlog;           /* PMGEN_BACKLOG= with node_preload */
         unsigned n_fds;             /* sockets passed on at fd 3…; 0: no LISTEN_* at all */
         char **fd_names;            /* their names, n_fds entries */
+        bool node_channel;          /* NODE_CHANNEL_FD=<SPAWN_IPC_FD(n_fds)>, NODE_CHANNEL_SERIALIZATION_MODE=json */
 } env_spec;
 
+/* Where the child finds its end of the Node IPC channel: right after the sockets. */
+#define SPAWN_IPC_FD(n_fds) (3 + (int) (n_fds))
+
 /* Slots for the strings child_env_build creates (PORT, instance, increment, NODE_OPTIONS, PMGEN_BACKLOG,
- * PMGEN_PORT, LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID). */
-#define CHILD_ENV_OWN_MAX 9
+ * PMGEN_PORT, LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID, NODE_CHANNEL_FD, NODE_CHANNEL_SERIALIZATION_MODE). */
+#define CHILD_ENV_OWN_MAX 11
 
 typedef struct child_env {
         char **envp;                /* NULL-terminated, owned array */
@@ -42,7 +46,8 @@ typedef struct child_env {
 } child_env;
 
 /* Builds the child's environment from base (the shim's environ): drops LISTEN_FDS, LISTEN_PID,
- * LISTEN_FDNAMES, NOTIFY_SOCKET, WATCHDOG_PID and WATCHDOG_USEC, then sets what spec asks for.
+ * LISTEN_FDNAMES, NOTIFY_SOCKET, WATCHDOG_PID, WATCHDOG_USEC, NODE_CHANNEL_FD and
+ * NODE_CHANNEL_SERIALIZATION_MODE, then sets what spec asks for.
  * Errors: -ENOMEM; for increment_var -ENOENT (not set) or -EINVAL/-ERANGE (not a number, overflow). */
 int child_env_build(child_env *out, char *const *base, const env_spec *spec);
 void child_env_free(child_env *e);
@@ -63,6 +68,8 @@ typedef struct spawn_req {
         const exec_plan *plan;
         child_env *env;
         unsigned n_fds;             /* sockets at SD_LISTEN_FDS_START… to pass on */
+        int ipc_fd;                 /* the child's end of the IPC channel, passed on at SPAWN_IPC_FD(n_fds);
+                                     * -1: none (always set it: 0 is a descriptor) */
         const sigset_t *mask;       /* signal mask the child gets */
         const int *reset_signals;   /* signals set back to SIG_DFL in the child */
         size_t n_reset;

@@ -12,6 +12,10 @@
  *   child record PIDFILE           print "got HUP|USR1|USR2" for each; exit 0 on SIGINT
  *   child orphan PIDFILE GRANDFILE leave an orphan that writes "PID PPID" to GRANDFILE after 200 ms and
  *                                  exits 200 ms later; exit 5 after 2 s
+ *   child alloc MB PIDFILE         allocate and touch MB MiB, then wait; exit 0 on SIGINT
+ *   child check-ipc FD PIDFILE     NODE_CHANNEL_FD=FD, NODE_CHANNEL_SERIALIZATION_MODE=json, FD a blocking
+ *                                  AF_UNIX stream socket without FD_CLOEXEC, plus check-plain; then, if all
+ *                                  passed, write the line "ready" (JSON) to it; exit 0 on SIGINT
  * Exit 1 with a message on stderr when a check fails. */
 #include <errno.h>
 #include <fcntl.h>
@@ -121,6 +125,24 @@ static void check_plain(void) {
         closedir(d);
 }
 
+static void check_ipc(int fd) {
+        const char *v = getenv("NODE_CHANNEL_FD"), *mode = getenv("NODE_CHANNEL_SERIALIZATION_MODE");
+        int type = 0, flags;
+        struct sockaddr_storage sa;
+        socklen_t len = sizeof(type);
+
+        CHECK(v && atoi(v) == fd, "NODE_CHANNEL_FD=%s, want %d", v ? v : "(unset)", fd);
+        CHECK(mode && strcmp(mode, "json") == 0, "NODE_CHANNEL_SERIALIZATION_MODE=%s", mode ? mode : "(unset)");
+        CHECK(getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM,
+              "fd %d is not a stream socket", fd);
+        len = sizeof(sa);
+        CHECK(getsockname(fd, (struct sockaddr *) &sa, &len) == 0 && sa.ss_family == AF_UNIX, "fd %d is not AF_UNIX", fd);
+        flags = fcntl(fd, F_GETFD);
+        CHECK(flags >= 0 && !(flags & FD_CLOEXEC), "fd %d has FD_CLOEXEC", fd);
+        flags = fcntl(fd, F_GETFL);
+        CHECK(flags >= 0 && !(flags & O_NONBLOCK), "fd %d is O_NONBLOCK", fd);
+}
+
 static void check_listen(const char *names) {
         const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID"), *fdnames = getenv("LISTEN_FDNAMES");
         int accepting = 0, type = 0, flags;
@@ -206,6 +228,39 @@ int main(int argc, char **argv) {
                 write_pidfile(argv[2]);
                 sleep_ms(2000);
                 return 5;
+        } else if (strcmp(mode, "check-ipc") == 0 && argc == 4) {
+                int fd = atoi(argv[2]);
+
+                check_ipc(fd);
+                check_plain();
+                if (failures)
+                        return 1;
+                sigaction(SIGINT, &sa, NULL);
+                write_pidfile(argv[3]);
+                if (write(fd, "\"ready\"\n", 8) != 8) {
+                        perror("child: write");
+                        return 1;
+                }
+                while (!got)
+                        sigsuspend(&none);
+                return 0;
+        } else if (strcmp(mode, "alloc") == 0 && argc == 4) {
+                size_t size = (size_t) atol(argv[2]) << 20;
+                char *p;
+
+                sigaction(SIGINT, &sa, NULL); /* the stop may come while it still allocates */
+                p = malloc(size);
+                if (!p) {
+                        perror("child: malloc");
+                        return 1;
+                }
+                memset(p, 1, size);
+                write_pidfile(argv[3]);
+                while (!got)
+                        sigsuspend(&none);
+                printf("got INT with %d\n", p[size - 1]);
+                free(p);
+                return 0;
         } else {
                 fprintf(stderr, "child: bad arguments\n");
                 return 1;

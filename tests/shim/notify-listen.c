@@ -3,7 +3,8 @@
  *
  * Plays systemd's part of sd_notify for the shim tests: binds a datagram socket at LOG.sock, runs COMMAND
  * with NOTIFY_SOCKET pointing at it (its PID goes to PIDFILE), appends every datagram it receives to LOG
- * followed by a line "--", and when COMMAND has exited (and the socket is drained) exits with COMMAND's
+ * followed by a line "-- at MS" (when it arrived: CLOCK_REALTIME in ms, as `date +%s%3N` prints it), and
+ * when COMMAND has exited (and the socket is drained) exits with COMMAND's
  * status (code, or 128+signal). */
 #include <errno.h>
 #include <poll.h>
@@ -14,15 +15,18 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void drain(int fd, FILE *log) {
         char buf[4096];
+        struct timespec ts;
         ssize_t n;
 
         while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
+                clock_gettime(CLOCK_REALTIME, &ts);
                 fwrite(buf, 1, (size_t) n, log);
-                fputs("\n--\n", log);
+                fprintf(log, "\n-- at %lld\n", (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
                 fflush(log);
         }
 }

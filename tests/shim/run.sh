@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: MIT
 # tests/shim/run.sh SHIM — behaviour tests for pmgen-shim (and src/node/node-preload.cjs).
 #
-# Builds its helpers (child.c, notify-listen.c, test-backoff.c) into a temporary directory, runs every case
-# once natively and the core ones again under valgrind, prints one line per case and a summary, and exits
-# non-zero when any case failed. Needs gcc, valgrind, systemd-socket-activate, node, curl, ss.
+# Builds its helpers (child.c, notify-listen.c, test-backoff.c, test-memory.c, test-ipc.c) into a temporary
+# directory, runs every case once natively and the core ones again under valgrind, prints one line per case
+# and a summary, and exits non-zero when any case failed. Needs gcc, valgrind, systemd-socket-activate, node, curl, ss.
 # Every process it starts is tracked by PID and ended by PID; every wait is bounded.
+# SHIM_CASES="wait_ready max_memory" runs only those cases (natively, and under valgrind when core).
 set -u
 
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
@@ -47,7 +48,9 @@ trap 'exit 130' INT TERM PIPE
 CFLAGS_T="-std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE"
 gcc $CFLAGS_T -o "$T/child" "$HERE/child.c" &&
 gcc $CFLAGS_T -o "$T/notify-listen" "$HERE/notify-listen.c" &&
-gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-backoff" "$HERE/test-backoff.c" "$ROOT/src/shim/backoff.c" || {
+gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-backoff" "$HERE/test-backoff.c" "$ROOT/src/shim/backoff.c" &&
+gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-memory" "$HERE/test-memory.c" "$ROOT/src/shim/memory.c" &&
+gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-ipc" "$HERE/test-ipc.c" "$ROOT/src/shim/ipc.c" || {
         echo "FAIL cannot build the test helpers"
         exit 1
 }
@@ -284,9 +287,22 @@ case_usage() {
 --port|option '--port' needs a value
 --port=80|missing COMMAND
 --increment-var=X -- true|--increment-var needs --instance
+--listen-timeout=abc -- true|--listen-timeout: invalid value 'abc'
+--max-memory-restart=0 -- true|--max-memory-restart: invalid value '0' (out of range)
+--max-memory-restart=1.5G -- true|--max-memory-restart: invalid value '1.5G'
+--memory-interval=0 -- true|--memory-interval: invalid value '0' (out of range)
+--memory-source=bogus -- true|--memory-source: invalid value 'bogus'
+--cgroup-root= -- true|--cgroup-root: empty path
+--wait-ready=1 -- true|option '--wait-ready' takes no value
+--wait-ready|missing COMMAND
 EOF
         run $N "$SHIM" --help
         expect_rc 0 && grep -q '^Usage: pmgen-shim' "$T/$N.out" || { bad "--help: $(cat "$T/$N.out")"; return; }
+        for want in --wait-ready --listen-timeout=MS --shutdown-with-message --max-memory-restart=SIZE \
+                --memory-interval=MS ' 75 after stopping'; do
+                grep -q -- "$want" "$T/$N.out" || { bad "--help does not mention $want"; return; }
+        done
+        grep -Eq -- '--(memory-source|cgroup-root|proc-cgroup)' "$T/$N.out" && { bad "--help shows a hidden option"; return; }
         run $N "$SHIM" --version
         expect_rc 0 && [ "$(cat "$T/$N.out")" = "pmgen-shim 0.1.0" ] || { bad "--version: $(cat "$T/$N.out")"; return; }
         ok
@@ -314,6 +330,13 @@ case_env() {
                 grep -Fqx -- "$want" <<<"$out" || { bad "missing $want"; return; }
         done
         grep -Eq '^(PORT|PMGEN_PORT|NODE_APP_INSTANCE)=' <<<"$out" && { bad "unexpected PORT/instance vars"; return; }
+        # a Node channel the shim inherited is not the child's; its own comes with --wait-ready
+        run $N env NODE_CHANNEL_FD=9 NODE_CHANNEL_SERIALIZATION_MODE=advanced "$SHIM" -- env
+        grep -q '^NODE_CHANNEL' "$T/$N.out" && { bad "inherited NODE_CHANNEL_* passed on"; return; }
+        run $N env NODE_CHANNEL_FD=9 "$SHIM" --wait-ready --listen-timeout=0 -- env
+        out=$(cat "$T/$N.out")
+        grep -qx NODE_CHANNEL_FD=3 <<<"$out" && grep -qx NODE_CHANNEL_SERIALIZATION_MODE=json <<<"$out" ||
+                { bad "--wait-ready env: $(grep NODE_CHANNEL <<<"$out" | tr '\n' ' ')"; return; }
         # a bad increment variable is a start-up error
         run $N "$SHIM" --instance=1 --increment-var=NOPE_NOT_SET -- true
         expect_rc 2 && grep -q 'NOPE_NOT_SET is not set' "$T/$N.err" || { bad "unset increment var: $(cat "$T/$N.err")"; return; }
@@ -638,14 +661,341 @@ case_memory() {
         finish $N 10
         echo "info pmgen-shim RssAnon with a sleeping child: $kb kB"
         [ -n "$kb" ] && [ "$kb" -le 1024 ] || { bad "RssAnon $kb kB (over 1 MiB)"; return; }
+        # with the IPC channel and the memory check (from this host's cgroup, or the RSS)
+        start $N "$SHIM" --wait-ready --listen-timeout=0 --shutdown-with-message --max-memory-restart=64G \
+                --memory-interval=50 -- "$CHILD" wait-signal INT 0 "$T/$N.child2"
+        pid=$(pid_of $N) && wait_file "$T/$N.child2" 10 || { bad "child did not start"; return; }
+        sleep 0.3
+        kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status")
+        kill -TERM "$pid"
+        finish $N 10
+        echo "info pmgen-shim RssAnon with --wait-ready --shutdown-with-message --max-memory-restart: $kb kB"
+        [ -n "$kb" ] && [ "$kb" -le 1024 ] || { bad "RssAnon $kb kB (over 1 MiB)"; return; }
         ok
 }
 
-CORE_CASES="exit_0 exit_3 signal exec_enoent exec_eacces env sigpipe stop kill_timeout forward orphans listen_fds backoff"
+# ---- --wait-ready, --shutdown-with-message, --max-memory-restart ----
+
+# notify_time NAME LINE — when the first datagram with the line LINE reached notify-listen (ms, as now_ms).
+notify_time() {
+        awk -v want="$2" '$0 == want { hit = 1 } /^-- at [0-9]+$/ { if (hit) { print $3; exit } }' "$T/$1.notify" 2>/dev/null
+}
+
+# wait_notify NAME LINE SECS — until a datagram with the line LINE arrived.
+wait_notify() {
+        local i
+        for ((i = 0; i < $3 * 20; i++)); do
+                [ -n "$(notify_time "$1" "$2")" ] && return 0
+                sleep 0.05
+        done
+        return 1
+}
+
+# wait_line FILE LINE SECS — until FILE has the line LINE.
+wait_line() {
+        local i
+        for ((i = 0; i < $3 * 20; i++)); do
+                grep -qxF -- "$2" "$1" 2>/dev/null && return 0
+                sleep 0.05
+        done
+        return 1
+}
+
+# The Node app of the IPC cases: node ipc.js MODE [MS]. It prints "started" once its handlers are in
+# place, "sent ready AT", "got shutdown", "got SIGINT", "disconnected"; gives up after 30 s.
+#   ready-after MS  process.send('ready') after MS; exit 0 on the message 'shutdown' or on SIGINT
+#   never           never sends 'ready'; otherwise the same
+#   deaf            no 'message' listener (Node drops the message); SIGINT is only printed
+#   disconnect      closes the channel at once; exit 0 on SIGINT
+write_ipc_app() {
+        cat >"$T/ipc.js" <<'EOF'
+const [mode, ms] = process.argv.slice(2);
+setTimeout(() => process.exit(1), 30000).unref();
+const say = (s) => process.stdout.write(s + '\n');
+if (mode === 'deaf') {
+  setInterval(() => {}, 1000);
+  process.on('SIGINT', () => say('got SIGINT'));
+} else {
+  process.on('SIGINT', () => { say('got SIGINT'); process.exit(0); });
+}
+if (mode === 'ready-after' || mode === 'never') {
+  process.on('message', (m) => { if (m === 'shutdown') { say('got shutdown'); process.exit(0); } });
+  if (mode === 'ready-after') setTimeout(() => { process.send('ready'); say('sent ready ' + Date.now()); }, Number(ms));
+}
+if (mode === 'disconnect') {
+  setInterval(() => {}, 1000);
+  process.on('disconnect', () => say('disconnected'));
+  process.disconnect();
+}
+say('started');
+EOF
+}
+
+case_wait_ready() {
+        begin waitready
+        local t0 tr sent child_pid
+        write_ipc_app
+        t0=$(now_ms)
+        start $N $(shim) --wait-ready --listen-timeout=10000 -- node "$T/ipc.js" ready-after 1000
+        wait_notify $N READY=1 20 || { stop_named $N; bad "no READY=1: $(tr '\n' ' ' <"$T/$N.notify")"; return; }
+        tr=$(notify_time $N READY=1)
+        sent=$(awk '/^sent ready / { print $3 }' "$T/$N.out")
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        [ -n "$sent" ] && [ "$tr" -ge "$sent" ] && [ $((tr - t0)) -ge 1000 ] && [ $((tr - t0)) -lt 9000 ] ||
+                { bad "READY=1 at +$((tr - t0)) ms, 'ready' sent at +$((${sent:-0} - t0)) ms"; return; }
+        child_pid=$(sed -n 's/^STATUS=waiting for .ready. from pid \([0-9]*\)$/\1/p' "$T/$N.notify")
+        [ -n "$child_pid" ] && [ "$(notify_time $N "STATUS=waiting for 'ready' from pid $child_pid")" -le "$tr" ] &&
+                grep -qx "STATUS=running pid $child_pid" "$T/$N.notify" ||
+                { bad "notifications: $(tr '\n' ' ' <"$T/$N.notify")"; return; }
+        grep -q "no 'ready'" "$T/$N.err" && { bad "timed out: $(cat "$T/$N.err")"; return; }
+        # the channel as the child sees it (fd, variables, flags), and the line written by a non-Node child
+        start $N $(shim) --wait-ready --listen-timeout=10000 -- "$CHILD" check-ipc 3 "$T/$N.child"
+        wait_notify $N READY=1 20 || { stop_named $N; bad "check-ipc: no READY=1 ($(cat "$T/$N.err"))"; return; }
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        grep -q "no 'ready'" "$T/$N.err" && { bad "check-ipc timed out: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+case_wait_ready_timeout() {
+        begin waitreadytimeout
+        local t0 tr child_pid
+        write_ipc_app
+        t0=$(now_ms)
+        start $N $(shim) --wait-ready --listen-timeout=800 -- node "$T/ipc.js" never
+        wait_notify $N READY=1 20 || { stop_named $N; bad "no READY=1: $(tr '\n' ' ' <"$T/$N.notify")"; return; }
+        tr=$(notify_time $N READY=1)
+        wait_line "$T/$N.out" started 20 # its SIGINT handler is in place
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        [ $((tr - t0)) -ge 800 ] && [ $((tr - t0)) -lt 6000 ] || { bad "READY=1 at +$((tr - t0)) ms, want ~800"; return; }
+        grep -qx "pmgen-shim: no 'ready' from the app within 800 ms (wait_ready); continuing as PM2 does" "$T/$N.err" ||
+                { bad "stderr: $(cat "$T/$N.err")"; return; }
+        child_pid=$(sed -n 's/^STATUS=waiting for .ready. from pid \([0-9]*\)$/\1/p' "$T/$N.notify")
+        grep -qx "STATUS=running pid $child_pid (no 'ready' within 800 ms)" "$T/$N.notify" &&
+                grep -qx EXTEND_TIMEOUT_USEC=5800000 "$T/$N.notify" ||
+                { bad "notifications: $(tr '\n' ' ' <"$T/$N.notify")"; return; }
+        # the channel closed before 'ready' while the child lives on: still READY=1 after the timeout
+        t0=$(now_ms)
+        start $N $(shim) --wait-ready --listen-timeout=600 -- sh -c \
+                'eval "exec $NODE_CHANNEL_FD>&-"; exec "$0" wait-signal INT 0 "$1"' "$CHILD" "$T/$N.child"
+        wait_notify $N READY=1 20 || { stop_named $N; bad "EOF, then no READY=1: $(cat "$T/$N.err")"; return; }
+        tr=$(notify_time $N READY=1)
+        stop_named $N
+        expect_rc 0 || return
+        [ $((tr - t0)) -ge 600 ] || { bad "READY=1 at +$((tr - t0)) ms after EOF, want >= 600"; return; }
+        grep -q 'closed its IPC channel before sending .ready.' "$T/$N.err" || { bad "stderr: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+case_wait_ready_child_exits() {
+        begin waitreadyexit
+        run $N $(shim) --wait-ready --listen-timeout=10000 -- node -e 'setTimeout(() => process.exit(3), 300)'
+        expect_rc 3 && vg_check $N || return
+        grep -qx READY=1 "$T/$N.notify" && { bad "READY=1 for a child that never was ready"; return; }
+        # EOF on the channel first, then the exit: the shim waits for the exit, not the timeout
+        run $N $(shim) --wait-ready --listen-timeout=20000 -- sh -c 'eval "exec $NODE_CHANNEL_FD>&-"; sleep 0.5; exit 4'
+        expect_rc 4 || return
+        grep -qx READY=1 "$T/$N.notify" && { bad "READY=1 after EOF"; return; }
+        ok
+}
+
+case_wait_ready_lines() {
+        begin waitreadylines
+        local t0 tr long
+        # Node's own messages, a line split across writes, a long line ending like "ready": only a whole
+        # "ready" line counts
+        long=$(head -c 3000 /dev/zero | tr '\0' x)
+        t0=$(now_ms)
+        start $N $(shim) --wait-ready --listen-timeout=20000 -- sh -c '
+                fd=$NODE_CHANNEL_FD
+                printf "{\"cmd\":\"NODE_X\"}\n%s\"ready\"\n\"rea" "$2" >&$fd
+                sleep 0.6
+                printf "dy\"\n{\"type\":\"process:msg\"}\n" >&$fd
+                exec "$0" wait-signal INT 0 "$1"' "$CHILD" "$T/$N.child" "$long"
+        wait_notify $N READY=1 20 || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        tr=$(notify_time $N READY=1)
+        stop_named $N
+        expect_rc 0 || return
+        [ $((tr - t0)) -ge 600 ] || { bad "READY=1 at +$((tr - t0)) ms: before the line was complete"; return; }
+        ok
+}
+
+case_wait_ready_socket() {
+        begin waitreadysock
+        local port body
+        # with a socket at fd 3 the channel is fd 4; the app signals ready once it listens
+        port=$(free_port)
+        cat >"$T/ready-app.js" <<'EOF'
+const http = require('http');
+const s = http.createServer((req, res) => res.end('fd ' + process.env.NODE_CHANNEL_FD + ' ' + typeof process.send + '\n'));
+s.listen(process.env.PORT, () => process.send('ready'));
+process.on('SIGINT', () => process.exit(0));
+setTimeout(() => process.exit(1), 30000).unref();
+EOF
+        node_run $N "$port" --wait-ready --listen-timeout=10000 --node-preload="$PRELOAD" -- node "$T/ready-app.js" ||
+                { bad "no listener"; return; }
+        body=$(curl -sS -m 10 "http://127.0.0.1:$port/" 2>&1) # the first connection starts the shim
+        wait_notify $N READY=1 20 || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        stop_named $N
+        expect_rc 0 || return
+        # Node removes NODE_CHANNEL_FD from process.env once it has the channel
+        [ "$body" = "fd undefined function" ] || { bad "response: $body ($(tail -3 "$T/$N.err" | tr '\n' '|'))"; return; }
+        grep -q "no 'ready'" "$T/$N.err" && { bad "timed out: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+case_shutdown_with_message() {
+        begin shutdownmsg
+        local shim_pid
+        write_ipc_app
+        start $N $(shim) --shutdown-with-message -- node "$T/ipc.js" ready-after 0
+        shim_pid=$(pid_of $N) && wait_line "$T/$N.out" started 20 || { stop_named $N; bad "app did not start"; return; }
+        kill -TERM "$shim_pid"
+        finish $N 20
+        expect_rc 0 && vg_check $N || return
+        grep -qx 'got shutdown' "$T/$N.out" && ! grep -q 'got SIGINT' "$T/$N.out" ||
+                { bad "the app saw: $(tr '\n' ' ' <"$T/$N.out")"; return; }
+        grep -Eq "^pmgen-shim: SIGTERM: stopping child [0-9]+ with the message 'shutdown'$" "$T/$N.err" &&
+                grep -qx 'STATUS=stopping' "$T/$N.notify" || { bad "stderr: $(cat "$T/$N.err")"; return; }
+        # with --wait-ready too: one channel for both
+        start $N $(shim) --wait-ready --shutdown-with-message -- node "$T/ipc.js" ready-after 100
+        shim_pid=$(pid_of $N) && wait_notify $N READY=1 20 || { stop_named $N; bad "no READY=1"; return; }
+        kill -INT "$shim_pid"
+        finish $N 20
+        expect_rc 0 && grep -qx 'got shutdown' "$T/$N.out" && ! grep -q 'got SIGINT' "$T/$N.out" ||
+                { bad "with --wait-ready the app saw: $(tr '\n' ' ' <"$T/$N.out")"; return; }
+        grep -q "no 'ready'" "$T/$N.err" && { bad "timed out: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+case_shutdown_message_fallback() {
+        begin shutdownfallback
+        local shim_pid t0 t1
+        write_ipc_app
+        # no 'message' listener: Node drops 'shutdown'; SIGKILL after the kill timeout, never SIGINT
+        start $N $(shim) --shutdown-with-message --kill-timeout=500 -- node "$T/ipc.js" deaf
+        shim_pid=$(pid_of $N) && wait_line "$T/$N.out" started 20 || { stop_named $N; bad "app did not start"; return; }
+        t0=$(now_ms)
+        kill -TERM "$shim_pid"
+        finish $N 20
+        t1=$(now_ms)
+        expect_rc 137 && vg_check $N || return
+        [ $((t1 - t0)) -ge 450 ] && [ $((t1 - t0)) -lt 5000 ] || { bad "SIGKILL after $((t1 - t0)) ms, want ~500"; return; }
+        grep -q "still running 500 ms after the message 'shutdown', sending SIGKILL" "$T/$N.err" ||
+                { bad "stderr: $(cat "$T/$N.err")"; return; }
+        grep -q 'got SIGINT' "$T/$N.out" && { bad "the app got SIGINT"; return; }
+        # the app closed the channel: the message cannot be written, the stop signal goes instead
+        start $N $(shim) --shutdown-with-message -- node "$T/ipc.js" disconnect
+        shim_pid=$(pid_of $N) && wait_line "$T/$N.out" disconnected 20 || { stop_named $N; bad "app did not disconnect"; return; }
+        kill -TERM "$shim_pid"
+        finish $N 20
+        expect_rc 0 || return
+        grep -qx 'got SIGINT' "$T/$N.out" || { bad "the app saw: $(tr '\n' ' ' <"$T/$N.out")"; return; }
+        grep -Eq "^pmgen-shim: SIGTERM: cannot send 'shutdown' to child [0-9]+ \((Broken pipe|Connection reset by peer)\), stopping it with SIGINT$" \
+                "$T/$N.err" || { bad "stderr: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+case_memory_unit() {
+        begin memoryunit
+        mkdir -p "$T/mu"
+        if "$T/test-memory" "$T/mu" >"$T/$N.out" 2>&1 && "$T/test-ipc" >>"$T/$N.out" 2>&1; then
+                ok
+        else
+                bad "$(cat "$T/$N.out")"
+        fi
+}
+
+# fake_cgroup DIR PROC-LINE FILE BYTES — a fixture: DIR/proc-cgroup holds PROC-LINE, DIR/FILE holds BYTES.
+fake_cgroup() {
+        mkdir -p "$1/$(dirname "$3")"
+        printf '%s\n' "$2" >"$1/proc-cgroup"
+        echo "$4" >"$1/$3"
+}
+
+case_max_memory() {
+        begin maxmem
+        local t0 t1 shim_pid cg=$T/cg
+        rm -rf "$cg"
+        # RSS: 64 MiB touched against 32M, checked every 200 ms: stopped like a stop, exit 75
+        t0=$(now_ms)
+        run $N $(shim) --max-memory-restart=32M --memory-interval=200 --memory-source=rss -- "$CHILD" alloc 64 "$T/$N.child"
+        t1=$(now_ms)
+        expect_rc 75 && vg_check $N || return
+        [ $((t1 - t0)) -lt 10000 ] || { bad "restart took $((t1 - t0)) ms"; return; }
+        # (the figure is >= 32 MB: the check may catch the child while it still touches its 64 MB)
+        [ "$(sed -n 's/^pmgen-shim: memory \([0-9]*\) MB over max_memory_restart 32 MB; restarting$/\1/p' "$T/$N.err")" -ge 32 ] \
+                2>/dev/null && grep -Eq '^pmgen-shim: max_memory_restart: stopping child [0-9]+ with SIGINT$' "$T/$N.err" &&
+                grep -q "from the app's RSS" "$T/$N.err" ||
+                { bad "stderr: $(cat "$T/$N.err")"; return; }
+        grep -qx 'got INT with 1' "$T/$N.out" || { bad "the child saw: $(cat "$T/$N.out")"; return; }
+        grep -Eq '^STATUS=restarting: memory [0-9]+ MB over max_memory_restart 32 MB$' "$T/$N.notify" ||
+                { bad "notifications: $(tr '\n' ' ' <"$T/$N.notify")"; return; }
+        # under the limit nothing happens
+        start $N $(shim) --max-memory-restart=1G --memory-interval=100 --memory-source=rss -- "$CHILD" alloc 16 "$T/$N.child2"
+        shim_pid=$(pid_of $N) && wait_file "$T/$N.child2" 20 || { stop_named $N; bad "child did not start"; return; }
+        sleep 0.6
+        kill -TERM "$shim_pid"
+        finish $N 20
+        expect_rc 0 || return
+        grep -q 'over max_memory_restart' "$T/$N.err" && { bad "restarted under the limit: $(cat "$T/$N.err")"; return; }
+        # cgroup v1 fixture: the memory controller's usage_in_bytes
+        fake_cgroup "$cg/v1" "4:memory:/system.slice/web@1.service" memory/system.slice/web@1.service/memory.usage_in_bytes 100000000
+        echo "0::/" >>"$cg/v1/proc-cgroup"
+        run $N $(shim) --max-memory-restart=32M --memory-interval=200 --memory-source=cgroup --cgroup-root="$cg/v1" \
+                --proc-cgroup="$cg/v1/proc-cgroup" -- "$CHILD" wait-signal INT 0 "$T/$N.child3"
+        expect_rc 75 || return
+        grep -q "checked every 200 ms from $cg/v1/memory/system.slice/web@1.service/memory.usage_in_bytes$" "$T/$N.err" &&
+                grep -q 'memory 95 MB over max_memory_restart 32 MB; restarting' "$T/$N.err" ||
+                { bad "v1 stderr: $(cat "$T/$N.err")"; return; }
+        # cgroup v2 fixture, read on every tick: under the limit first, then over it
+        fake_cgroup "$cg/v2" "0::/system.slice/web@2.service" system.slice/web@2.service/memory.current 1000000
+        start $N $(shim) --max-memory-restart=32M --memory-interval=100 --cgroup-root="$cg/v2" \
+                --proc-cgroup="$cg/v2/proc-cgroup" -- "$CHILD" wait-signal INT 0 "$T/$N.child4"
+        shim_pid=$(pid_of $N) && wait_file "$T/$N.child4" 20 || { stop_named $N; bad "v2: child did not start"; return; }
+        sleep 0.5
+        [ -s "$T/$N.rc" ] && { bad "v2: stopped under the limit: $(cat "$T/$N.err")"; return; }
+        echo 50000000 >"$cg/v2/system.slice/web@2.service/memory.current"
+        finish $N 20
+        expect_rc 75 || return
+        grep -q "from $cg/v2/system.slice/web@2.service/memory.current$" "$T/$N.err" &&
+                grep -q 'memory 47 MB over max_memory_restart 32 MB; restarting' "$T/$N.err" ||
+                { bad "v2 stderr: $(cat "$T/$N.err")"; return; }
+        # with --shutdown-with-message the memory stop is the message too
+        write_ipc_app
+        start $N $(shim) --shutdown-with-message --max-memory-restart=32M --memory-interval=100 --cgroup-root="$cg/v1" \
+                --proc-cgroup="$cg/v1/proc-cgroup" -- node "$T/ipc.js" never
+        finish $N 20
+        expect_rc 75 || return
+        grep -qx 'got shutdown' "$T/$N.out" && grep -q "max_memory_restart: stopping child [0-9]* with the message 'shutdown'" "$T/$N.err" ||
+                { bad "shutdown message: $(cat "$T/$N.out" "$T/$N.err")"; return; }
+        # auto without a readable cgroup file: the RSS; --memory-source=cgroup then is a start-up error
+        fake_cgroup "$cg/none" "0::/gone" unrelated 1
+        run $N $(shim) --max-memory-restart=1G --cgroup-root="$cg/none" --proc-cgroup="$cg/none/proc-cgroup" -- true
+        expect_rc 0 && grep -q "from the app's RSS" "$T/$N.err" || { bad "auto fallback: $(cat "$T/$N.err")"; return; }
+        run $N $(shim) --max-memory-restart=1G --memory-source=cgroup --cgroup-root="$cg/none" \
+                --proc-cgroup="$cg/none/proc-cgroup" -- true
+        expect_rc 1 && grep -q -- '--memory-source=cgroup: no memory figure for the cgroup in' "$T/$N.err" ||
+                { bad "cgroup without a file: $(cat "$T/$N.err")"; return; }
+        # this host's own cgroup, as auto finds it (informational)
+        run $N "$SHIM" --max-memory-restart=64G -- true
+        echo "info $(grep -m1 'checked every' "$T/$N.err")"
+        ok
+}
+
+CORE_CASES="exit_0 exit_3 signal exec_enoent exec_eacces env sigpipe stop kill_timeout forward orphans listen_fds backoff
+            wait_ready wait_ready_timeout wait_ready_child_exits shutdown_with_message shutdown_message_fallback max_memory"
 ALL_CASES="exit_0 exit_3 signal exec_enoent exec_eacces exec_path_search usage env sigpipe stop kill_timeout forward orphans
            listen_fds node_preload node_forms node_backlog node_preload_path_with_space node_preload_inactive
-           backoff_unit backoff memory"
+           backoff_unit backoff memory wait_ready wait_ready_timeout wait_ready_child_exits wait_ready_lines
+           wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit max_memory"
 
+if [ -n "${SHIM_CASES:-}" ]; then
+        ALL_CASES=$(for c in $ALL_CASES; do case " $SHIM_CASES " in *" $c "*) echo "$c" ;; esac; done)
+        CORE_CASES=$(for c in $CORE_CASES; do case " $SHIM_CASES " in *" $c "*) echo "$c" ;; esac; done)
+fi
 for c in $ALL_CASES; do
         CASE=${c//_/-}
         "case_$c"

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+#include "shim/memory.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Big enough for /proc/self/cgroup with every v1 hierarchy and container-length paths. */
+#define PROC_CGROUP_MAX 8192
+/* A number and a newline (statm: seven numbers). */
+#define SMALL_FILE_MAX 256
+
+/* Whether the comma-separated list [s, end) contains name. */
+static bool list_has(const char *s, const char *end, const char *name) {
+        size_t len = strlen(name);
+        const char *comma;
+
+        while (s < end) {
+                comma = memchr(s, ',', (size_t) (end - s));
+                if (!comma)
+                        comma = end;
+                if ((size_t) (comma - s) == len && memcmp(s, name, len) == 0)
+                        return true;
+                s = comma + 1;
+        }
+        return false;
+}
+
+/* An absolute path without "." or ".." components. */
+static bool path_ok(const char *p, size_t len) {
+        size_t i = 0, start;
+
+        if (len == 0 || p[0] != '/')
+                return false;
+        while (i < len) {
+                while (i < len && p[i] == '/')
+                        i++;
+                start = i;
+                while (i < len && p[i] != '/')
+                        i++;
+                if ((i - start == 1 && p[start] == '.') || (i - start == 2 && p[start] == '.' && p[start + 1] == '.'))
+                        return false;
+        }
+        return true;
+}
+
+int memory_cgroup_file(const char *proc_cgroup, const char *root, char *buf, size_t size) {
+        const char *line = proc_cgroup, *eol, *c1, *c2, *v1 = NULL, *v2 = NULL, *path;
+        size_t v1_len = 0, v2_len = 0, len;
+        int n;
+
+        for (; *line; line = *eol ? eol + 1 : eol) {
+                eol = strchrnul(line, '\n');
+                c1 = memchr(line, ':', (size_t) (eol - line));
+                c2 = c1 ? memchr(c1 + 1, ':', (size_t) (eol - c1 - 1)) : NULL;
+                if (!c2)
+                        continue;
+                if (c1 - line == 1 && line[0] == '0' && c2 == c1 + 1) {
+                        v2 = c2 + 1;
+                        v2_len = (size_t) (eol - v2);
+                } else if (list_has(c1 + 1, c2, "memory")) {
+                        v1 = c2 + 1;
+                        v1_len = (size_t) (eol - v1);
+                }
+        }
+        if (!v1 && !v2)
+                return -ENOENT;
+        path = v1 ? v1 : v2;
+        len = v1 ? v1_len : v2_len;
+        if (!path_ok(path, len))
+                return -EINVAL;
+        /* Without its slashes at both ends: "/" (the root cgroup) becomes empty. */
+        while (len > 0 && path[len - 1] == '/')
+                len--;
+        while (len > 0 && path[0] == '/') {
+                path++;
+                len--;
+        }
+        if (len == 0)
+                n = snprintf(buf, size, "%s/%s", root, v1 ? "memory/memory.usage_in_bytes" : "memory.current");
+        else if (v1)
+                n = snprintf(buf, size, "%s/memory/%.*s/memory.usage_in_bytes", root, (int) len, path);
+        else
+                n = snprintf(buf, size, "%s/%.*s/memory.current", root, (int) len, path);
+        if (n < 0 || (size_t) n >= size)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+static int parse_u64(const char *s, const char **end, uint64_t *out) {
+        unsigned long long v;
+        char *e;
+
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &e, 10);
+        if (errno != 0)
+                return -EINVAL;
+        *end = e;
+        *out = v;
+        return 0;
+}
+
+int memory_parse_bytes(const char *text, uint64_t *out) {
+        const char *p;
+        uint64_t v;
+
+        if (parse_u64(text, &p, &v) < 0)
+                return -EINVAL;
+        if (*p == '\n')
+                p++;
+        if (*p != '\0')
+                return -EINVAL;
+        *out = v;
+        return 0;
+}
+
+int memory_parse_statm(const char *text, uint64_t page_size, uint64_t *out) {
+        uint64_t size, resident;
+        const char *p;
+
+        if (parse_u64(text, &p, &size) < 0 || *p != ' ' || parse_u64(p + 1, &p, &resident) < 0 ||
+            (*p != ' ' && *p != '\n' && *p != '\0'))
+                return -EINVAL;
+        if (page_size && resident > UINT64_MAX / page_size)
+                return -ERANGE;
+        *out = resident * page_size;
+        return 0;
+}
+
+int memory_parse_size(const char *s, uint64_t *out) {
+        uint64_t v, mult = 1;
+        const char *p;
+
+        if (parse_u64(s, &p, &v) < 0)
+                return -EINVAL;
+        switch (*p) {
+        case 'K': case 'k': mult = 1024; p++; break;
+        case 'M': case 'm': mult = 1024 * 1024; p++; break;
+        case 'G': case 'g': mult = 1024 * 1024 * 1024; p++; break;
+        }
+        if (*p != '\0')
+                return -EINVAL;
+        if (v == 0 || v > UINT64_MAX / mult)
+                return -ERANGE;
+        *out = v * mult;
+        return 0;
+}
+
+/* Reads all of path into buf (NUL-terminated). -EFBIG when it does not fit. */
+static int read_small(const char *path, char *buf, size_t size) {
+        size_t len = 0;
+        ssize_t n;
+        int fd, r = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                n = read(fd, buf + len, size - 1 - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (len == size - 1) {
+                        r = -EFBIG;
+                        break;
+                }
+        }
+        close(fd);
+        if (r == 0)
+                buf[len] = '\0';
+        return r;
+}
+
+int memory_find_cgroup(const char *proc_cgroup_path, const char *root, char *buf, size_t size) {
+        char text[PROC_CGROUP_MAX];
+        int r;
+
+        r = read_small(proc_cgroup_path, text, sizeof(text));
+        if (r < 0)
+                return r;
+        return memory_cgroup_file(text, root, buf, size);
+}
+
+int memory_read_cgroup(const char *path, uint64_t *out) {
+        char text[SMALL_FILE_MAX];
+        int r;
+
+        r = read_small(path, text, sizeof(text));
+        return r < 0 ? r : memory_parse_bytes(text, out);
+}
+
+int memory_read_rss(pid_t pid, uint64_t *out) {
+        char path[32], text[SMALL_FILE_MAX];
+        long page = sysconf(_SC_PAGESIZE);
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%ld/statm", (long) pid);
+        r = read_small(path, text, sizeof(text));
+        if (r == -ENOENT)
+                return -ESRCH;
+        return r < 0 ? r : memory_parse_statm(text, page > 0 ? (uint64_t) page : 4096, out);
+}

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+#include "shim/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim/backoff.h"
+#include "shim/memory.h"
+
+#define MS_MAX (24UL * 3600 * 1000)
+
+static void usage(FILE *f) {
+        fputs("Usage: pmgen-shim [OPTION...] -- COMMAND [ARG...]\n"
+              "Run COMMAND as the single child of one pmgen app instance (the unit's main process).\n"
+              "\n"
+              "  --app=NAME             app name (shown in ps)\n"
+              "  --instance=N           instance number, exported as the instance variable\n"
+              "  --instance-var=NAME    name of that variable (default NODE_APP_INSTANCE)\n"
+              "  --increment-var=NAME   add the instance number to the inherited value of NAME\n"
+              "  --port=N               export PORT=N (and PMGEN_PORT=N with --node-preload)\n"
+              "  --backlog=N            listen backlog the Node preload uses (default 511)\n"
+              "  --stop-signal=SIG      signal that asks the app to stop (default SIGINT)\n"
+              "  --kill-timeout=MS      SIGKILL the app this long after the stop signal (default 1600)\n"
+              "  --node-preload=PATH    add --require PATH to NODE_OPTIONS\n"
+              "  --exp-backoff=MS       delay quick restarts: MS, then x1.5 up to 15000, reset after 30 s up\n"
+              "  --wait-ready           tell systemd READY=1 only when the app calls process.send('ready')\n"
+              "                         (the app gets a Node IPC channel: NODE_CHANNEL_FD)\n"
+              "  --listen-timeout=MS    with --wait-ready, go on as ready after MS without it (default 3000)\n"
+              "  --shutdown-with-message  stop the app with the message 'shutdown' (process.on('message'))\n"
+              "                         instead of the stop signal; the kill timeout still applies\n"
+              "  --max-memory-restart=SIZE  restart the instance when its memory (its cgroup's, else the\n"
+              "                         app's RSS) exceeds SIZE bytes; K, M, G suffixes (powers of 1024)\n"
+              "  --memory-interval=MS   how often that is checked (default 5000)\n"
+              "  -h, --help             show this help\n"
+              "      --version          show the version\n"
+              "\n"
+              "Exit status: the app's, 128+N when it was killed by signal N, 126/127 when COMMAND cannot be\n"
+              "executed, 2 on usage errors, 75 after stopping the app for --max-memory-restart (so that\n"
+              "systemd's Restart= starts the instance again).\n",
+              f);
+}
+
+static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out) {
+        unsigned long v;
+        char *end;
+
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (*end != '\0')
+                return -EINVAL;
+        if (errno == ERANGE || v < min || v > max)
+                return -ERANGE;
+        *out = v;
+        return 0;
+}
+
+static int parse_signal(const char *s) {
+        unsigned long v;
+        const char *abbrev;
+        int sig;
+
+        if (parse_ulong(s, 1, (unsigned long) SIGRTMAX, &v) == 0)
+                return (int) v;
+        if (strncmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (sig = 1; sig < SIGRTMIN; sig++) {
+                abbrev = sigabbrev_np(sig);
+                if (abbrev && strcmp(abbrev, s) == 0)
+                        return sig;
+        }
+        return -EINVAL;
+}
+
+static bool valid_var_name(const char *s) {
+        if (*s == '\0' || (*s >= '0' && *s <= '9'))
+                return false;
+        for (; *s; s++)
+                if (!(*s == '_' || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+                        return false;
+        return true;
+}
+
+static int parse_memory_source(const char *s, memory_source_opt *out) {
+        static const char *const names[] = { "auto", "cgroup", "rss" };
+        size_t i;
+
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                if (strcmp(s, names[i]) == 0) {
+                        *out = (memory_source_opt) i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+enum {
+        OPT_APP = 0x100, OPT_INSTANCE, OPT_INSTANCE_VAR, OPT_INCREMENT_VAR, OPT_PORT, OPT_BACKLOG,
+        OPT_STOP_SIGNAL, OPT_KILL_TIMEOUT, OPT_NODE_PRELOAD, OPT_EXP_BACKOFF, OPT_LISTEN_TIMEOUT,
+        OPT_WAIT_READY, OPT_SHUTDOWN_WITH_MESSAGE, OPT_MAX_MEMORY_RESTART, OPT_MEMORY_INTERVAL,
+        OPT_MEMORY_SOURCE, OPT_CGROUP_ROOT, OPT_PROC_CGROUP, OPT_VERSION,
+};
+
+int options_parse(options *o, int argc, char **argv) {
+        static const struct option longopts[] = {
+                { "app",                   required_argument, NULL, OPT_APP },
+                { "instance",              required_argument, NULL, OPT_INSTANCE },
+                { "instance-var",          required_argument, NULL, OPT_INSTANCE_VAR },
+                { "increment-var",         required_argument, NULL, OPT_INCREMENT_VAR },
+                { "port",                  required_argument, NULL, OPT_PORT },
+                { "backlog",               required_argument, NULL, OPT_BACKLOG },
+                { "stop-signal",           required_argument, NULL, OPT_STOP_SIGNAL },
+                { "kill-timeout",          required_argument, NULL, OPT_KILL_TIMEOUT },
+                { "node-preload",          required_argument, NULL, OPT_NODE_PRELOAD },
+                { "exp-backoff",           required_argument, NULL, OPT_EXP_BACKOFF },
+                { "listen-timeout",        required_argument, NULL, OPT_LISTEN_TIMEOUT },
+                { "wait-ready",            no_argument,       NULL, OPT_WAIT_READY },
+                { "shutdown-with-message", no_argument,       NULL, OPT_SHUTDOWN_WITH_MESSAGE },
+                { "max-memory-restart",    required_argument, NULL, OPT_MAX_MEMORY_RESTART },
+                { "memory-interval",       required_argument, NULL, OPT_MEMORY_INTERVAL },
+                /* Not in --help: let the tests pick the memory source and fake the cgroup tree. */
+                { "memory-source",         required_argument, NULL, OPT_MEMORY_SOURCE },
+                { "cgroup-root",           required_argument, NULL, OPT_CGROUP_ROOT },
+                { "proc-cgroup",           required_argument, NULL, OPT_PROC_CGROUP },
+                { "help",                  no_argument,       NULL, 'h' },
+                { "version",               no_argument,       NULL, OPT_VERSION },
+                {}
+        };
+        const char *arg;
+        unsigned long v;
+        int c, r, idx;
+
+        *o = (options) {
+                .instance_var = "NODE_APP_INSTANCE",
+                .backlog = 511,
+                .stop_signal = SIGINT,
+                .kill_timeout_ms = 1600,
+                .listen_timeout_ms = 3000,
+                .memory_interval_ms = 5000,
+                .cgroup_root = MEMORY_CGROUP_ROOT,
+                .proc_cgroup = "/proc/self/cgroup",
+        };
+        opterr = 0;
+        /* '+': stop at COMMAND, so its own options are left alone. */
+        while ((c = getopt_long(argc, argv, "+:h", longopts, &idx)) >= 0) {
+                r = 0;
+                switch (c) {
+                case OPT_APP:
+                        o->app = optarg;
+                        break;
+                case OPT_INSTANCE:
+                        r = parse_ulong(optarg, 0, UINT_MAX, &v);
+                        o->has_instance = true;
+                        o->instance = v;
+                        break;
+                case OPT_INSTANCE_VAR:
+                case OPT_INCREMENT_VAR:
+                        if (!valid_var_name(optarg)) {
+                                fprintf(stderr, "pmgen-shim: --%s: '%s' is not a valid variable name\n",
+                                        c == OPT_INSTANCE_VAR ? "instance-var" : "increment-var", optarg);
+                                return EXIT_USAGE;
+                        }
+                        *(c == OPT_INSTANCE_VAR ? &o->instance_var : &o->increment_var) = optarg;
+                        break;
+                case OPT_PORT:
+                        r = parse_ulong(optarg, 1, 65535, &v);
+                        o->has_port = true;
+                        o->port = (unsigned) v;
+                        break;
+                case OPT_BACKLOG:
+                        r = parse_ulong(optarg, 1, INT_MAX, &v);
+                        o->backlog = (unsigned) v;
+                        break;
+                case OPT_STOP_SIGNAL:
+                        r = o->stop_signal = parse_signal(optarg);
+                        break;
+                case OPT_KILL_TIMEOUT:
+                        r = parse_ulong(optarg, 0, MS_MAX, &o->kill_timeout_ms);
+                        break;
+                case OPT_NODE_PRELOAD:
+                case OPT_CGROUP_ROOT:
+                case OPT_PROC_CGROUP:
+                        if (*optarg == '\0') {
+                                fprintf(stderr, "pmgen-shim: --%s: empty path\n", longopts[idx].name);
+                                return EXIT_USAGE;
+                        }
+                        *(c == OPT_NODE_PRELOAD ? &o->node_preload
+                          : c == OPT_CGROUP_ROOT ? &o->cgroup_root : &o->proc_cgroup) = optarg;
+                        break;
+                case OPT_EXP_BACKOFF:
+                        r = parse_ulong(optarg, 1, BACKOFF_MAX_MS, &o->backoff_base_ms);
+                        break;
+                case OPT_LISTEN_TIMEOUT:
+                        r = parse_ulong(optarg, 0, MS_MAX, &o->listen_timeout_ms);
+                        break;
+                case OPT_WAIT_READY:
+                        o->wait_ready = true;
+                        break;
+                case OPT_SHUTDOWN_WITH_MESSAGE:
+                        o->shutdown_with_message = true;
+                        break;
+                case OPT_MAX_MEMORY_RESTART:
+                        r = memory_parse_size(optarg, &o->max_memory);
+                        break;
+                case OPT_MEMORY_INTERVAL:
+                        r = parse_ulong(optarg, 1, MS_MAX, &o->memory_interval_ms);
+                        break;
+                case OPT_MEMORY_SOURCE:
+                        r = parse_memory_source(optarg, &o->memory_source);
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                case OPT_VERSION:
+                        puts("pmgen-shim " PMGEN_VERSION);
+                        return 0;
+                case ':':
+                        fprintf(stderr, "pmgen-shim: option '%s' needs a value (--option=VALUE)\n", argv[optind - 1]);
+                        return EXIT_USAGE;
+                default:
+                        arg = argv[optind - 1];
+                        if (optopt && strncmp(arg, "--", 2) == 0) /* a known flag given "=VALUE" */
+                                fprintf(stderr, "pmgen-shim: option '%.*s' takes no value\n",
+                                        (int) strcspn(arg, "="), arg);
+                        else if (optopt && optopt < 0x100)
+                                fprintf(stderr, "pmgen-shim: unknown option '-%c'\n", optopt);
+                        else
+                                fprintf(stderr, "pmgen-shim: unknown option '%s'\n", arg);
+                        return EXIT_USAGE;
+                }
+                if (r < 0) {
+                        fprintf(stderr, "pmgen-shim: --%s: invalid value '%s'%s\n", longopts[idx].name, optarg,
+                                r == -ERANGE ? " (out of range)" : "");
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind >= argc) {
+                fputs("pmgen-shim: missing COMMAND (pmgen-shim [OPTION...] -- COMMAND [ARG...])\n", stderr);
+                return EXIT_USAGE;
+        }
+        if (o->increment_var && !o->has_instance) {
+                fputs("pmgen-shim: --increment-var needs --instance\n", stderr);
+                return EXIT_USAGE;
+        }
+        o->command = argv + optind;
+        return -1;
+}

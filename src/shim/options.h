@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* pmgen-shim's command line. options_parse borrows its strings from argv; nothing is allocated. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit codes (documented in --help). */
+#define EXIT_USAGE 2
+/* The shim stopped the app for --max-memory-restart. EX_TEMPFAIL: not 0 and not in the unit's
+ * SuccessExitStatus= (130 143), so systemd's Restart=always (or on-failure) starts the instance again. */
+#define EXIT_MEMORY_RESTART 75
+#define EXIT_CANNOT_EXEC 126
+#define EXIT_NOT_FOUND 127
+
+typedef enum memory_source_opt {
+        MEMORY_SOURCE_AUTO,     /* the cgroup's file when it can be read, else the child's RSS */
+        MEMORY_SOURCE_CGROUP,   /* the cgroup's file, or a start-up error */
+        MEMORY_SOURCE_RSS,
+} memory_source_opt;
+
+typedef struct options {
+        const char *app;
+        bool has_instance;
+        unsigned long instance;
+        const char *instance_var;
+        const char *increment_var;
+        bool has_port;
+        unsigned port;
+        unsigned backlog;
+        int stop_signal;
+        unsigned long kill_timeout_ms;
+        const char *node_preload;
+        unsigned long backoff_base_ms;  /* 0: --exp-backoff not given */
+        unsigned long listen_timeout_ms;
+        bool wait_ready;
+        bool shutdown_with_message;
+        uint64_t max_memory;            /* bytes; 0: --max-memory-restart not given */
+        unsigned long memory_interval_ms;
+        /* hidden, for tests: */
+        memory_source_opt memory_source;
+        const char *cgroup_root;
+        const char *proc_cgroup;
+        char **command;
+} options;
+
+/* Returns -1 to go on, or the exit code (0 after --help/--version, EXIT_USAGE after an error, which it
+ * has printed). */
+int options_parse(options *o, int argc, char **argv);
