@@ -74,7 +74,7 @@ for case in "$here"/*/; do
         prev="${input##*/}"
         for form in ini js; do
                 conv="$case/.roundtrip.$form"
-                if ! (cd "$case" && env -i PATH=/usr/bin:/bin HOME=/nonexistent "${envs[@]}" "$pmgen" convert -q "$prev" --to "$form" >"$conv") 2>"$tmp/$name.conv"; then
+                if ! (cd "$case" && env -i PATH=/usr/bin:/bin HOME=/nonexistent "${envs[@]}" "$pmgen" convert -q "$prev" --to "$form" $([ "$prev" = "${input##*/}" ] && printf '%s ' "${args[@]}") >"$conv") 2>"$tmp/$name.conv"; then
                         echo "FAIL $name: convert to $form:"; sed 's/^/    /' "$tmp/$name.conv"; rt_ok=0; break
                 fi
                 rt="$tmp/$name.rt-$form"
