@@ -31,7 +31,8 @@ INI_PIN   = -DINI_MAX_LINE=200 -DINI_ALLOW_MULTILINE=1 -DINI_ALLOW_INLINE_COMMEN
             -DINI_INLINE_COMMENT_PREFIXES='";"' -DINI_START_COMMENT_PREFIXES='";\#"' -DINI_STOP_ON_FIRST_ERROR=0 \
             -DINI_HANDLER_LINENO=0 -DINI_CALL_HANDLER_ON_NEW_SECTION=0 -DINI_ALLOW_NO_VALUE=0 -DINI_USE_STACK=1
 PATHS     = -DPMGEN_VERSION='"$(VERSION)"' -DPMGEN_SHIM_PATH='"$(PKGLIBEXECDIR)/pmgen-shim"' \
-            -DPMGEN_NODE_PRELOAD_PATH='"$(PKGDATADIR)/node-preload.cjs"' -DPMGEN_SYSCONFDIR='"$(SYSCONFDIR)"'
+            -DPMGEN_NODE_PRELOAD_PATH='"$(PKGDATADIR)/node-preload.cjs"' -DPMGEN_SYSCONFDIR='"$(SYSCONFDIR)"' \
+            -DPMGEN_BIND_PRELOAD_PATH='"$(PKGLIBEXECDIR)/libpmgen-bind.so"'
 ALL_CFLAGS = $(WARN) $(INI_PIN) $(PATHS) -D_GNU_SOURCE -Isrc $(CFLAGS) $(CPPFLAGS)
 SAN_CFLAGS = $(WARN) $(INI_PIN) $(PATHS) -D_GNU_SOURCE -Isrc -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
@@ -60,7 +61,7 @@ FUZZ_SMOKE_SECONDS ?= 15
 .PHONY: all deps demo check check-unit check-golden check-bad check-shim check-verify check-man \
         check-fuzz check-integration fuzz install uninstall clean golden-update
 
-all: $(B)/pmgen $(B)/pmgen-shim $(B)/san/pmgen
+all: $(B)/pmgen $(B)/pmgen-shim $(B)/libpmgen-bind.so $(B)/san/pmgen
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -84,6 +85,12 @@ $(B)/pmgen: $(CLI_OBJ) $(B)/libpmgen.a
 # The same CLI built with ASan/UBSan: golden and bad-input tests run it.
 $(B)/san/pmgen: $(CLI_SRC:%.c=$(B)/san/%.o) $(B)/san/libpmgen.a
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_SD)
+
+# LD_PRELOAD library for cluster-mode apps without a declared port (src/preload/bind.c).
+$(B)/libpmgen-bind.so: src/preload/bind.c src/preload/bind-proto.h
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,-z,defs -o $@ src/preload/bind.c -ldl -lpthread
 
 $(B)/pmgen-shim: $(SHIM_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS_SD) $(LDFLAGS)
@@ -146,17 +153,20 @@ check-integration: all
 demo: deps all
 	tests/demo.sh
 
-install: $(B)/pmgen $(B)/pmgen-shim
+install: $(B)/pmgen $(B)/pmgen-shim $(B)/libpmgen-bind.so
 	install -Dm755 $(B)/pmgen $(DESTDIR)$(BINDIR)/pmgen
 	install -Dm755 $(B)/pmgen-shim $(DESTDIR)$(PKGLIBEXECDIR)/pmgen-shim
+	install -Dm644 $(B)/libpmgen-bind.so $(DESTDIR)$(PKGLIBEXECDIR)/libpmgen-bind.so
 	install -Dm644 src/node/node-preload.cjs $(DESTDIR)$(PKGDATADIR)/node-preload.cjs
 	install -Dm644 units/pmgen.target $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen.target
+	install -Dm644 units/pmgen-ns@.target $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen-ns@.target
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	for m in man/*.[158]; do install -m644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pmgen $(DESTDIR)$(PKGLIBEXECDIR)/pmgen-shim $(DESTDIR)$(PKGDATADIR)/node-preload.cjs \
-		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen.target
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen.target $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen-ns@.target \
+		$(DESTDIR)$(PKGLIBEXECDIR)/libpmgen-bind.so
 	for m in man/*.[158]; do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 
 clean:
