@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* What the JS-lite front end's expressions mean: JavaScript's ToString, ToNumber,
- * truthiness and ==, the top-level names, and the host objects a config file may
- * use (require()d path/os/url/dotenv, process, process.env, import.meta) with
- * their functions. parse-js.c parses; this file evaluates. */
+ * truthiness, == and the binary operators, and the top-level names. The host
+ * objects are in js-host.c, process.env in js-env.c. parse-js.c parses; these
+ * files evaluate. */
 #include "js-eval.h"
 
 #include <errno.h>
@@ -13,17 +13,12 @@
 #include <string.h>
 
 #include "js-lex.h"
+#include "js-number.h"
 #include "js-path.h"
 
 #define JS_MAX_NAMES 4096 /* top-level declarations */
 
 #define EVAL_HINT "(use --eval to let node evaluate this file)"
-
-static const char *const builtin_names[] = {
-        [F_REQUIRE] = "require",    [F_JOIN] = "path.join",  [F_RESOLVE] = "path.resolve",
-        [F_DIRNAME] = "path.dirname", [F_BASENAME] = "path.basename", [F_CPUS] = "os.cpus",
-        [F_CWD] = "process.cwd",    [F_CONFIG] = "dotenv.config", [F_FILE_URL_TO_PATH] = "url.fileURLToPath",
-};
 
 /* ---- diagnostics ---- */
 
@@ -106,7 +101,7 @@ void jv_free(jsval *x) {
         *x = jv_err();
 }
 
-static bool charge(js_eval *ev, size_t n, loc where) {
+bool js_charge(js_eval *ev, size_t n, loc where) {
         if (n <= ev->budget) {
                 ev->budget -= n;
                 return true;
@@ -153,20 +148,20 @@ static unsigned value_depth(const value *v) {
 }
 
 /* A copy of x for a new use: values are cloned, within the nesting and size limits. */
-static jsval jv_copy(js_eval *ev, const jsval *x, loc where) {
+jsval js_copy(js_eval *ev, const jsval *x, loc where) {
         if (x->kind != JV_VALUE)
                 return *x;
         if (ev->nest + value_depth(x->v) > JS_MAX_NEST) {
                 js_error(ev, where, "found nesting deeper than %d levels, expected at most %d", JS_MAX_NEST, JS_MAX_NEST);
                 return jv_err();
         }
-        if (!charge(ev, value_cost(x->v, ev->budget), where))
+        if (!js_charge(ev, value_cost(x->v, ev->budget), where))
                 return jv_err();
         return jv_of(ev, value_clone(x->v));
 }
 
-static jsval new_string(js_eval *ev, const char *s, size_t len, loc where) {
-        if (!charge(ev, len, where))
+jsval js_string(js_eval *ev, const char *s, size_t len, loc where) {
+        if (!js_charge(ev, len, where))
                 return jv_err();
         return jv_of(ev, value_new_string(s ? s : "", len, where));
 }
@@ -180,12 +175,12 @@ jsval js_sb_string(js_eval *ev, strbuf *sb, loc where) {
                 js_oom(ev);
                 return jv_err();
         }
-        r = new_string(ev, sb->s, sb->len, where);
+        r = js_string(ev, sb->s, sb->len, where);
         strbuf_free(sb);
         return r;
 }
 
-static const char *describe(const jsval *x, char buf[64]) {
+const char *js_describe(const jsval *x, char buf[64]) {
         switch (x->kind) {
         case JV_VALUE:
                 return value_type_name(x->v->type);
@@ -206,12 +201,12 @@ static const char *describe(const jsval *x, char buf[64]) {
         case JV_META:
                 return "'import.meta'";
         case JV_FUNC:
-                snprintf(buf, 64, "the function %s()", builtin_names[x->fn]);
+                snprintf(buf, 64, "the function %s()", js_builtin_name(x->fn));
                 return buf;
         case JV_CPUS:
                 return "os.cpus() (use os.cpus().length)";
-        case JV_DOTENV_DONE:
-                return "the result of dotenv's config()";
+        case JV_MATH:
+                return "the 'Math' object";
         }
         return "something";
 }
@@ -223,7 +218,7 @@ value *js_to_value(js_eval *ev, jsval x, loc where) {
         if (x.kind == JV_VALUE)
                 return x.v;
         if (x.kind != JV_ERROR)
-                js_error(ev, where, "found %s, expected a value", describe(&x, buf));
+                js_error(ev, where, "found %s, expected a value", js_describe(&x, buf));
         return NULL;
 }
 
@@ -435,6 +430,7 @@ void js_define(js_eval *ev, const char *name, loc where, bool is_var, jsval x) {
 
 static const char *const builtin_globals[] = {
         "__dirname", "__filename", "process", "require", "undefined", "NaN", "Infinity", "module", "exports",
+        "parseInt", "parseFloat", "Number", "String", "Math",
 };
 
 static void unknown_name(js_eval *ev, const char *name, loc where) {
@@ -442,6 +438,10 @@ static void unknown_name(js_eval *ev, const char *name, loc where) {
         unsigned best_d = strlen(name) <= 4 ? 2 : 3; /* suggest names at most 1 or 2 edits away */
         char buf[72], buf2[72];
 
+        if (!strcmp(name, "path") || !strcmp(name, "os") || !strcmp(name, "url") || !strcmp(name, "dotenv")) {
+                js_error(ev, where, "unknown name '%s'; did you mean require('%s')?", name, name);
+                return;
+        }
         for (size_t i = 0; i < sizeof(builtin_globals) / sizeof(builtin_globals[0]) + ev->nnames; i++) {
                 const char *cand = i < ev->nnames ? ev->names[i].name : builtin_globals[i - ev->nnames];
                 unsigned d = edit_distance(name, cand, 2);
@@ -457,7 +457,7 @@ static void unknown_name(js_eval *ev, const char *name, loc where) {
                 js_error(ev, where, "unknown name '%s'", js_shown(name, buf));
 }
 
-static jsval file_dirname(js_eval *ev, loc where) {
+jsval js_file_dirname(js_eval *ev, loc where) {
         strbuf sb = STRBUF_INIT;
 
         js_path_dirname((js_str) { ev->abs_file, strlen(ev->abs_file) }, &sb);
@@ -469,11 +469,11 @@ jsval js_resolve_name(js_eval *ev, const char *name, loc where) {
         char buf[72];
 
         if (b)
-                return jv_copy(ev, &b->val, where);
+                return js_copy(ev, &b->val, where);
         if (strcmp(name, "__dirname") == 0)
-                return file_dirname(ev, where);
+                return js_file_dirname(ev, where);
         if (strcmp(name, "__filename") == 0)
-                return new_string(ev, ev->abs_file, strlen(ev->abs_file), where);
+                return js_string(ev, ev->abs_file, strlen(ev->abs_file), where);
         if (strcmp(name, "process") == 0)
                 return jv_host(JV_PROCESS);
         if (strcmp(name, "require") == 0)
@@ -484,6 +484,16 @@ jsval js_resolve_name(js_eval *ev, const char *name, loc where) {
                 return jv_of(ev, value_new_number(NAN, where));
         if (strcmp(name, "Infinity") == 0)
                 return jv_of(ev, value_new_number(INFINITY, where));
+        if (strcmp(name, "parseInt") == 0)
+                return jv_fn(F_PARSE_INT);
+        if (strcmp(name, "parseFloat") == 0)
+                return jv_fn(F_PARSE_FLOAT);
+        if (strcmp(name, "Number") == 0)
+                return jv_fn(F_NUMBER);
+        if (strcmp(name, "String") == 0)
+                return jv_fn(F_STRING);
+        if (strcmp(name, "Math") == 0)
+                return jv_host(JV_MATH);
         if (strcmp(name, "module") == 0 || strcmp(name, "exports") == 0) {
                 snprintf(buf, sizeof(buf), "reading '%s'", name);
                 js_unsupported(ev, where, buf);
@@ -493,297 +503,8 @@ jsval js_resolve_name(js_eval *ev, const char *name, loc where) {
         return jv_err();
 }
 
-/* ---- host objects ---- */
-
-jsval js_module(js_eval *ev, const char *name, loc where, const char *how) {
-        char buf[72], what[128];
-
-        if (!strcmp(name, "path") || !strcmp(name, "node:path") || !strcmp(name, "path/posix") ||
-            !strcmp(name, "node:path/posix"))
-                return jv_host(JV_PATH);
-        if (!strcmp(name, "os") || !strcmp(name, "node:os"))
-                return jv_host(JV_OS);
-        if (!strcmp(name, "url") || !strcmp(name, "node:url"))
-                return jv_host(JV_URL);
-        if (!strcmp(name, "dotenv"))
-                return jv_host(JV_DOTENV);
-        if (!strcmp(name, "dotenv/config"))
-                return jv_host(JV_DOTENV_DONE);
-        snprintf(what, sizeof(what), "%s'%s'%s", how, js_shown(name, buf), strcmp(how, "require(") == 0 ? ")" : "");
-        js_unsupported(ev, where, what);
-        return jv_err();
-}
-
-static bool is_index(const char *s, size_t *ret) {
-        size_t v = 0;
-
-        if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 15)
-                return false;
-        for (; *s; s++) {
-                if (*s < '0' || *s > '9')
-                        return false;
-                v = v * 10 + (size_t) (*s - '0');
-        }
-        *ret = v;
-        return true;
-}
-
-static size_t utf16_length(const char *s, size_t len) {
-        size_t n = 0;
-
-        for (size_t i = 0; i < len; i++) {
-                unsigned char c = (unsigned char) s[i];
-
-                if ((c & 0xc0) != 0x80)
-                        n += c >= 0xf0 ? 2 : 1;
-        }
-        return n;
-}
-
-static jsval file_url(js_eval *ev, loc where) {
-        strbuf sb = STRBUF_INIT;
-
-        strbuf_adds(&sb, "file://");
-        for (const char *s = ev->abs_file; *s; s++) {
-                unsigned char c = (unsigned char) *s;
-
-                if (c <= 0x20 || c >= 0x7f || strchr("\"#<>?`{}%\\", c))
-                        strbuf_addf(&sb, "%%%02X", c);
-                else
-                        strbuf_addc(&sb, (char) c);
-        }
-        return js_sb_string(ev, &sb, where);
-}
-
-/* obj.name (obj is borrowed). where: the name; start: the whole expression. */
-jsval js_member(js_eval *ev, const jsval *obj, const char *name, loc where, loc start) {
-        char buf[72], what[160];
-        const value *v = obj->v;
-
-        switch (obj->kind) {
-        case JV_ERROR:
-                return jv_err();
-        case JV_PATH:
-                if (!strcmp(name, "join"))
-                        return jv_fn(F_JOIN);
-                if (!strcmp(name, "resolve"))
-                        return jv_fn(F_RESOLVE);
-                if (!strcmp(name, "dirname"))
-                        return jv_fn(F_DIRNAME);
-                if (!strcmp(name, "basename"))
-                        return jv_fn(F_BASENAME);
-                if (!strcmp(name, "posix"))
-                        return jv_host(JV_PATH);
-                snprintf(what, sizeof(what), "'path.%s'", js_shown(name, buf));
-                break;
-        case JV_OS:
-                if (!strcmp(name, "cpus"))
-                        return jv_fn(F_CPUS);
-                snprintf(what, sizeof(what), "'os.%s'", js_shown(name, buf));
-                break;
-        case JV_URL:
-                if (!strcmp(name, "fileURLToPath"))
-                        return jv_fn(F_FILE_URL_TO_PATH);
-                snprintf(what, sizeof(what), "'url.%s'", js_shown(name, buf));
-                break;
-        case JV_DOTENV:
-                if (!strcmp(name, "config"))
-                        return jv_fn(F_CONFIG);
-                snprintf(what, sizeof(what), "'dotenv.%s'", js_shown(name, buf));
-                break;
-        case JV_PROCESS:
-                if (!strcmp(name, "env"))
-                        return jv_host(JV_ENV);
-                if (!strcmp(name, "cwd"))
-                        return jv_fn(F_CWD);
-                snprintf(what, sizeof(what), "'process.%s'", js_shown(name, buf));
-                break;
-        case JV_ENV: {
-                const char *e = ev->host->getenv ? ev->host->getenv(ev->host->userdata, name) : NULL;
-
-                if (!e)
-                        return jv_of(ev, value_new(V_UNDEFINED, start));
-                return new_string(ev, e, strlen(e), start);
-        }
-        case JV_META:
-                if (!strcmp(name, "url"))
-                        return file_url(ev, start);
-                if (!strcmp(name, "filename"))
-                        return new_string(ev, ev->abs_file, strlen(ev->abs_file), start);
-                if (!strcmp(name, "dirname"))
-                        return file_dirname(ev, start);
-                snprintf(what, sizeof(what), "'import.meta.%s'", js_shown(name, buf));
-                break;
-        case JV_CPUS:
-                if (!strcmp(name, "length"))
-                        return jv_of(ev, value_new_number((double) ev->host->ncpus, start));
-                snprintf(what, sizeof(what), "'os.cpus().%s'", js_shown(name, buf));
-                break;
-        case JV_FUNC:
-                snprintf(what, sizeof(what), "'%s.%s'", builtin_names[obj->fn], js_shown(name, buf));
-                break;
-        case JV_DOTENV_DONE:
-                snprintf(what, sizeof(what), "reading '%s' from dotenv's result", js_shown(name, buf));
-                break;
-        case JV_VALUE:
-                if (v->type == V_OBJECT) {
-                        const member *m = value_object_get(v, name);
-
-                        if (!m)
-                                return jv_of(ev, value_new(V_UNDEFINED, start));
-                        return jv_copy(ev, &(jsval) { .kind = JV_VALUE, .v = m->val }, start);
-                }
-                if (v->type == V_ARRAY || v->type == V_STRING) {
-                        size_t i;
-
-                        if (!strcmp(name, "length"))
-                                return jv_of(ev, value_new_number(v->type == V_ARRAY ? (double) v->arr.n :
-                                                                 (double) utf16_length(v->str.s, v->str.len), start));
-                        if (v->type == V_ARRAY && is_index(name, &i)) {
-                                if (i >= v->arr.n)
-                                        return jv_of(ev, value_new(V_UNDEFINED, start));
-                                return jv_copy(ev, &(jsval) { .kind = JV_VALUE, .v = v->arr.items[i] }, start);
-                        }
-                }
-                if (v->type == V_UNDEFINED || v->type == V_NULL) {
-                        js_error(ev, where, "found %s, expected an object to read '%s' from", value_type_name(v->type),
-                              js_shown(name, buf));
-                        return jv_err();
-                }
-                snprintf(what, sizeof(what), "'.%s' on %s", js_shown(name, buf), value_type_name(v->type));
-                break;
-        }
-        js_unsupported(ev, where, what);
-        return jv_err();
-}
-
-static bool string_arg(js_eval *ev, const jsval *a, loc where, builtin fn, js_str *ret) {
-        char buf[64];
-
-        if (a->kind == JV_ERROR)
-                return false;
-        if (a->kind != JV_VALUE || a->v->type != V_STRING) {
-                js_error(ev, where, "found %s, expected a string argument to %s()", describe(a, buf), builtin_names[fn]);
-                return false;
-        }
-        *ret = (js_str) { a->v->str.s, a->v->str.len };
-        return true;
-}
-
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-                return (c | 0x20) - 'a' + 10;
-        return -1;
-}
-
-static jsval file_url_to_path(js_eval *ev, js_str u, loc where, loc start) {
-        strbuf sb = STRBUF_INIT;
-        size_t i = strlen("file://");
-
-        if (u.len < i || memcmp(u.s, "file://", i) != 0) {
-                js_error(ev, where, "found a string that is not a file:// URL, expected a file:// URL");
-                return jv_err();
-        }
-        if (u.len - i >= strlen("localhost/") && memcmp(u.s + i, "localhost/", strlen("localhost/")) == 0)
-                i += strlen("localhost");
-        if (i >= u.len || u.s[i] != '/') {
-                js_error(ev, where, "found a file:// URL with a host, expected file:///path");
-                return jv_err();
-        }
-        for (; i < u.len && u.s[i] != '?' && u.s[i] != '#'; i++) {
-                int hi, lo;
-
-                if (u.s[i] == '%' && i + 2 < u.len && (hi = hex_digit(u.s[i + 1])) >= 0 &&
-                    (lo = hex_digit(u.s[i + 2])) >= 0) {
-                        int c = hi * 16 + lo;
-
-                        if (c == 0 || c == '/') {
-                                js_error(ev, where, "found an encoded %s in a file:// URL, expected a plain path",
-                                      c ? "'/'" : "NUL byte");
-                                strbuf_free(&sb);
-                                return jv_err();
-                        }
-                        strbuf_addc(&sb, (char) c);
-                        i += 2;
-                } else
-                        strbuf_addc(&sb, u.s[i]);
-        }
-        return js_sb_string(ev, &sb, start);
-}
-
-jsval js_call(js_eval *ev, builtin fn, jsval *args, const loc *argw, size_t n, loc start) {
-        strbuf sb = STRBUF_INIT;
-        js_str *parts = NULL, a0, ext = { NULL, 0 };
-        jsval r = jv_err();
-        bool ok = true;
-
-        if ((fn == F_REQUIRE || fn == F_DIRNAME || fn == F_BASENAME || fn == F_FILE_URL_TO_PATH) && n == 0) {
-                js_error(ev, start, "found %s() without an argument, expected one", builtin_names[fn]);
-                return jv_err();
-        }
-        switch (fn) {
-        case F_REQUIRE:
-                if (args[0].kind == JV_VALUE && args[0].v->type == V_STRING)
-                        return js_module(ev, args[0].v->str.s, start, "require(");
-                if (args[0].kind != JV_ERROR)
-                        js_unsupported(ev, argw[0], "require() of something other than a string");
-                return jv_err();
-        case F_JOIN:
-        case F_RESOLVE:
-                parts = calloc(n ? n : 1, sizeof(*parts));
-                if (!parts) {
-                        js_oom(ev);
-                        return jv_err();
-                }
-                for (size_t i = 0; i < n; i++)
-                        ok = string_arg(ev, &args[i], argw[i], fn, &parts[i]) && ok;
-                if (!ok)
-                        break;
-                if (fn == F_JOIN)
-                        js_path_join(parts, n, &sb);
-                else
-                        js_path_resolve(parts, n, (js_str) { ev->host->cwd ? ev->host->cwd : "/",
-                                                             ev->host->cwd ? strlen(ev->host->cwd) : 1 }, &sb);
-                r = js_sb_string(ev, &sb, start);
-                break;
-        case F_DIRNAME:
-                if (string_arg(ev, &args[0], argw[0], fn, &a0)) {
-                        js_path_dirname(a0, &sb);
-                        r = js_sb_string(ev, &sb, start);
-                }
-                break;
-        case F_BASENAME:
-                ok = string_arg(ev, &args[0], argw[0], fn, &a0);
-                if (n > 1 && !(args[1].kind == JV_VALUE && args[1].v->type == V_UNDEFINED))
-                        ok = string_arg(ev, &args[1], argw[1], fn, &ext) && ok;
-                if (ok) {
-                        js_path_basename(a0, ext, &sb);
-                        r = js_sb_string(ev, &sb, start);
-                }
-                break;
-        case F_CPUS:
-                r = jv_host(JV_CPUS);
-                break;
-        case F_CWD:
-                r = new_string(ev, ev->host->cwd ? ev->host->cwd : "/", ev->host->cwd ? strlen(ev->host->cwd) : 1, start);
-                break;
-        case F_CONFIG:
-                r = jv_host(JV_DOTENV_DONE);
-                break;
-        case F_FILE_URL_TO_PATH:
-                if (string_arg(ev, &args[0], argw[0], fn, &a0))
-                        r = file_url_to_path(ev, a0, argw[0], start);
-                break;
-        }
-        free(parts);
-        strbuf_free(&sb);
-        return r;
-}
-
 bool js_supported_binop(const char *op) {
-        static const char *const ops[] = { "+", "||", "&&", "??", "===", "!==", "==", "!=" };
+        static const char *const ops[] = { "+", "-", "*", "/", "%", "||", "&&", "??", "===", "!==", "==", "!=" };
 
         for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
                 if (!strcmp(op, ops[i]))
@@ -801,19 +522,21 @@ jsval js_binary(js_eval *ev, const char *op, jsval l, jsval r, loc start, loc rs
                 jv_free(&r);
                 return jv_err();
         }
+        if (!strcmp(op, "||") || !strcmp(op, "&&") || !strcmp(op, "??")) {
+                /* either side may be a host object: `process.env.X || require('dotenv').config()` */
+                bool truthy = l.kind != JV_VALUE || js_truthy(l.v),
+                     nullish = l.kind == JV_VALUE && (l.v->type == V_UNDEFINED || l.v->type == V_NULL),
+                     take_left = !strcmp(op, "||") ? truthy : !strcmp(op, "&&") ? !truthy : !nullish;
+
+                jv_free(take_left ? &r : &l);
+                return take_left ? l : r;
+        }
         a = js_to_value(ev, l, start);
         b = js_to_value(ev, r, rstart);
         if (!a || !b) {
                 value_free(a);
                 value_free(b);
                 return jv_err();
-        }
-        if (!strcmp(op, "||") || !strcmp(op, "&&") || !strcmp(op, "??")) {
-                bool take_left = !strcmp(op, "||") ? js_truthy(a) : !strcmp(op, "&&") ? !js_truthy(a) :
-                                 a->type != V_UNDEFINED && a->type != V_NULL;
-
-                value_free(take_left ? b : a);
-                return jv_of(ev, take_left ? a : b);
         }
         if (!strcmp(op, "+")) {
                 if (a->type == V_STRING || b->type == V_STRING || js_is_container(a) || js_is_container(b)) {
@@ -828,6 +551,11 @@ jsval js_binary(js_eval *ev, const char *op, jsval l, jsval r, loc start, loc rs
                         return s;
                 }
                 res = value_new_number(js_to_number(ev, a) + js_to_number(ev, b), start);
+        } else if (!op[1] && strchr("-*/%", op[0])) {
+                double x = js_to_number(ev, a), y = js_to_number(ev, b);
+                double d = op[0] == '-' ? x - y : op[0] == '*' ? x * y : op[0] == '/' ? x / y : fmod(x, y);
+
+                res = value_new_number(d, start);
         } else {
                 eq = equals(ev, a, b, strlen(op) == 3);
                 if (eq < 0) {
@@ -875,6 +603,8 @@ void js_eval_free(js_eval *ev) {
         }
         free(ev->names);
         free(ev->hash);
+        js_envmap_free(&ev->dotenv);
+        js_envmap_free(&ev->env_refs);
         ev->names = NULL;
         ev->hash = NULL;
         ev->nnames = ev->capnames = ev->hashcap = 0;

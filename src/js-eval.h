@@ -35,7 +35,7 @@ typedef enum jv_kind {
         JV_META,        /* import.meta */
         JV_FUNC,        /* a builtin function, in fn */
         JV_CPUS,        /* what os.cpus() returns */
-        JV_DOTENV_DONE, /* what dotenv.config() and require('dotenv/config') return */
+        JV_MATH,        /* the Math object */
 } jv_kind;
 
 typedef enum builtin {
@@ -48,6 +48,17 @@ typedef enum builtin {
         F_CWD,
         F_CONFIG,
         F_FILE_URL_TO_PATH,
+        F_HOMEDIR,
+        F_PARALLELISM, /* os.availableParallelism */
+        F_PARSE_INT,
+        F_PARSE_FLOAT,
+        F_NUMBER,
+        F_STRING,
+        F_MAX,
+        F_MIN,
+        F_FLOOR,
+        F_CEIL,
+        F_ROUND,
 } builtin;
 
 typedef struct jsval {
@@ -63,6 +74,21 @@ typedef struct binding {
         bool is_var;
 } binding;
 
+/* A set of names, or names with values: the variables dotenv loaded, the names
+ * the file reads from process.env. Open addressing; everything in it is owned. */
+typedef struct js_envvar {
+        char *name;
+        char *value; /* NUL-terminated, len bytes; NULL in a plain set */
+        size_t len;
+} js_envvar;
+
+typedef struct js_envmap {
+        js_envvar *v; /* in insertion order */
+        size_t n, cap;
+        uint32_t *hash; /* index+1 into v, 0 = free */
+        size_t hashcap;
+} js_envmap;
+
 /* What evaluation needs: the host, the diagnostics and the top-level names. */
 typedef struct js_eval {
         const char *file, *abs_file;
@@ -72,12 +98,18 @@ typedef struct js_eval {
         locale_t cloc;   /* "C", for strtod_l */
         unsigned nest;   /* current object/array nesting */
         unsigned suppress; /* > 0 while skipping code that is already an error */
+        unsigned dead;   /* > 0 in an operand JavaScript would not evaluate (a || b with a
+                          * truthy, the other branch of ?:): no side effects (dotenv) there */
         bool fatal, oom; /* stop: too many errors, too deep, too big, or out of memory */
         size_t budget;   /* bytes that evaluation may still create */
         binding *names;
         size_t nnames, capnames;
         uint32_t *hash;  /* index+1 into names, 0 = free; open addressing */
         size_t hashcap;
+        js_envmap dotenv; /* what dotenv's config() put into process.env */
+        bool dotenv_config_loaded; /* require('dotenv/config') ran (modules load once) */
+        size_t dotenv_calls; /* config() calls and dotenv/config imports read so far */
+        js_envmap env_refs; /* the names the file reads from process.env (see js_env_spread) */
 } js_eval;
 
 void js_eval_free(js_eval *ev);
@@ -106,9 +138,19 @@ static inline jsval jv_fn(builtin fn) {
 }
 
 jsval jv_of(js_eval *ev, value *v); /* v NULL (allocation failed): JV_ERROR and ev->oom */
+/* Takes n bytes from the size budget; false (reported, ev->fatal) when it is spent. */
+bool js_charge(js_eval *ev, size_t n, loc where);
+/* "a string", "the 'path' module", "the function path.join()" … */
+const char *js_describe(const jsval *x, char buf[64]);
 void jv_free(jsval *x);
 /* Takes the contents of sb (freed) as a string value, within the size budget. */
 jsval js_sb_string(js_eval *ev, strbuf *sb, loc where);
+/* A string value of s[0..len), within the size budget. */
+jsval js_string(js_eval *ev, const char *s, size_t len, loc where);
+/* A copy of x for a new use (values are cloned, within the nesting and size limits). */
+jsval js_copy(js_eval *ev, const jsval *x, loc where);
+/* __dirname: the directory of ev->abs_file. */
+jsval js_file_dirname(js_eval *ev, loc where);
 /* The data in x (consumed), or NULL after reporting that x is not data. */
 value *js_to_value(js_eval *ev, jsval x, loc where);
 
@@ -127,7 +169,24 @@ binding *js_lookup(const js_eval *ev, const char *name);
 void js_define(js_eval *ev, const char *name, loc where, bool is_var, jsval x);
 jsval js_resolve_name(js_eval *ev, const char *name, loc where);
 
-/* Host objects. how: "require(", "import " or "import from ", for the message
+/* process.env (js-env.c). */
+/* The value of process.env[name]: what dotenv loaded, else pmgen's environment;
+ * NULL when unset. */
+const char *js_env_get(const js_eval *ev, const char *name, size_t *len);
+/* dotenv's config(options) (n arguments) or, with module, require('dotenv/config'):
+ * loads the .env files into ev->dotenv unless ev->dead or ev->suppress, and
+ * returns what they return ({ parsed: {…} } and {}). */
+jsval js_dotenv_config(js_eval *ev, bool module, const jsval *args, const loc *argw, size_t n, loc start);
+/* `{ ...process.env }`: copies into obj the variables named in ev->env_refs that
+ * are set, and warns at where. */
+void js_env_spread(js_eval *ev, value *obj, loc where);
+/* Adds name to a set; 0, or -ENOMEM. */
+int js_envmap_add(js_envmap *m, const char *name, size_t len);
+void js_envmap_free(js_envmap *m);
+
+/* Host objects (js-host.c). "path.join", "parseInt" … for messages. */
+const char *js_builtin_name(builtin fn);
+/* how: "require(", "import " or "import from ", for the message
  * about a module that is not supported. */
 jsval js_module(js_eval *ev, const char *name, loc where, const char *how);
 /* obj.name; where: the name, start: the whole expression (the result's place). */

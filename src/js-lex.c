@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "js-number.h"
 #include "strbuf.h"
 
 typedef struct lexer {
@@ -108,7 +109,7 @@ static void utf8_put(strbuf *sb, unsigned cp) {
         }
 }
 
-static bool is_space_cp(unsigned cp) {
+bool js_is_space_cp(unsigned cp) {
         return cp == 0xa0 || cp == 0xfeff || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
                cp == 0x202f || cp == 0x205f || cp == 0x3000;
 }
@@ -214,7 +215,7 @@ static void skip_space(lexer *lx, bool *nl) {
                         *nl = true;
                 } else if (c >= 0x80) {
                         n = js_utf8_decode(t + lx->i, lx->len - lx->i, &cp);
-                        if (n == 0 || !is_space_cp(cp))
+                        if (n == 0 || !js_is_space_cp(cp))
                                 return;
                         lx->i += n;
                 } else if (c == '/' && lx->i + 1 < lx->len && t[lx->i + 1] == '/') {
@@ -275,7 +276,7 @@ static void lex_name(lexer *lx, js_token *tok) {
                 if (c < 0x80)
                         break;
                 n = js_utf8_decode(lx->t + lx->i, lx->len - lx->i, &cp);
-                if (n == 0 || is_space_cp(cp) || cp == 0x2028 || cp == 0x2029)
+                if (n == 0 || js_is_space_cp(cp) || cp == 0x2028 || cp == 0x2029)
                         break;
                 lx->i += n;
         }
@@ -568,44 +569,6 @@ static size_t lex_digits(lexer *lx, strbuf *sb, int radix) {
         return n;
 }
 
-/* Exactly rounded value of digits in base 2, 8 or 16 (via strtod's hex form). */
-static double radix_to_double(const char *digits, size_t n, int radix, locale_t cloc, bool *oom) {
-        strbuf bits = STRBUF_INIT, hex = STRBUF_INIT;
-        double v;
-
-        strbuf_adds(&hex, "0x");
-        if (radix == 16)
-                strbuf_add(&hex, digits, n);
-        else {
-                size_t k = 0, pad;
-
-                for (size_t j = 0; j < n; j++) {
-                        int d = hex_val((unsigned char) digits[j]);
-
-                        for (int b = radix == 8 ? 2 : 0; b >= 0; b--)
-                                strbuf_addc(&bits, (char) ('0' + ((d >> b) & 1)));
-                }
-                while (k < bits.len && bits.s[k] == '0')
-                        k++;
-                pad = (4 - (bits.len - k) % 4) % 4;
-                strbuf_addc(&hex, '0');
-                for (unsigned acc = 0, m = (unsigned) pad; k < bits.len; k++) {
-                        acc = acc * 2 + (unsigned) (bits.s[k] - '0');
-                        if (++m == 4) {
-                                strbuf_addc(&hex, "0123456789abcdef"[acc]);
-                                acc = 0;
-                                m = 0;
-                        }
-                }
-        }
-        if (hex.oom || bits.oom)
-                *oom = true;
-        v = strtod_l(strbuf_str(&hex), NULL, cloc);
-        strbuf_free(&bits);
-        strbuf_free(&hex);
-        return v;
-}
-
 static void lex_number(lexer *lx, js_token *tok) {
         const unsigned char *t = lx->t;
         size_t start = lx->i;
@@ -620,7 +583,7 @@ static void lex_number(lexer *lx, js_token *tok) {
                 if (lex_digits(lx, &sb, radix) == 0)
                         lex_error(lx, tok->where, "found '0%c' without digits, expected a number such as 0%c1", c1, c1);
                 else
-                        v = radix_to_double(strbuf_str(&sb), sb.len, radix, lx->cloc, &lx->oom);
+                        v = js_digits_to_double(strbuf_str(&sb), sb.len, radix, lx->cloc, &lx->oom);
         } else if (t[start] == '0' && start + 1 < lx->len && (is_digit(t[start + 1]) || t[start + 1] == '_')) {
                 while (lx->i < lx->len && (is_digit(t[lx->i]) || t[lx->i] == '_'))
                         lx->i++;
@@ -838,80 +801,4 @@ bool js_is_reserved(const char *name) {
                 if (strcmp(name, reserved[k]) == 0)
                         return true;
         return false;
-}
-
-/* The length of the white space character ending s[0..len), or 0. */
-static size_t trailing_space(const char *s, size_t len) {
-        const unsigned char *u = (const unsigned char *) s;
-        unsigned cp;
-
-        if (len == 0)
-                return 0;
-        if (strchr(" \t\n\v\f\r", u[len - 1]) && u[len - 1])
-                return 1;
-        for (size_t n = 2; n <= 3 && n <= len; n++)
-                if (js_utf8_decode(u + len - n, n, &cp) == n && (is_space_cp(cp) || cp == 0x2028 || cp == 0x2029))
-                        return n;
-        return 0;
-}
-
-double js_string_to_number(const char *s, size_t len, locale_t cloc) {
-        const unsigned char *u = (const unsigned char *) s;
-        size_t i = 0, n, digits = 0;
-        strbuf sb = STRBUF_INIT;
-        bool oom = false;
-        double v;
-
-        for (;;) {
-                unsigned cp;
-
-                if (i < len && strchr(" \t\n\v\f\r", u[i]) && u[i])
-                        i++;
-                else if (i < len && (n = js_utf8_decode(u + i, len - i, &cp)) > 1 &&
-                         (is_space_cp(cp) || cp == 0x2028 || cp == 0x2029))
-                        i += n;
-                else
-                        break;
-        }
-        while ((n = trailing_space(s + i, len - i)))
-                len -= n;
-        s += i;
-        len -= i;
-        if (len == 0)
-                return 0;
-        if (len > 2 && s[0] == '0' && strchr("xXoObB", s[1])) {
-                int radix = (s[1] | 0x20) == 'x' ? 16 : (s[1] | 0x20) == 'o' ? 8 : 2;
-
-                for (i = 2; i < len; i++)
-                        if (!is_radix_digit((unsigned char) s[i], radix))
-                                return NAN;
-                return radix_to_double(s + 2, len - 2, radix, cloc, &oom);
-        }
-        i = s[0] == '+' || s[0] == '-' ? 1 : 0;
-        if (len - i == 8 && memcmp(s + i, "Infinity", 8) == 0)
-                return s[0] == '-' ? -INFINITY : INFINITY;
-        n = i;
-        for (; n < len && is_digit((unsigned char) s[n]); n++)
-                digits++;
-        if (n < len && s[n] == '.')
-                for (n++; n < len && is_digit((unsigned char) s[n]); n++)
-                        digits++;
-        if (digits == 0)
-                return NAN;
-        if (n < len && (s[n] | 0x20) == 'e') {
-                size_t e = ++n;
-
-                if (n < len && (s[n] == '+' || s[n] == '-'))
-                        e = ++n;
-                while (n < len && is_digit((unsigned char) s[n]))
-                        n++;
-                if (n == e)
-                        return NAN;
-        }
-        if (n != len)
-                return NAN;
-        strbuf_add(&sb, s, len);
-        v = sb.oom ? NAN : strtod_l(strbuf_str(&sb), NULL, cloc);
-        strbuf_free(&sb);
-        return v;
 }

@@ -58,9 +58,8 @@ const char *js_tok_describe(const js_token *t, const char *text, char buf[64]);
 /* A reserved word of JavaScript (strict mode), not usable as a variable name. */
 bool js_is_reserved(const char *name);
 
-/* JavaScript's ToNumber for a string: surrounding white space ignored, "" is 0,
- * decimal/0x/0o/0b/Infinity forms, anything else NaN. */
-double js_string_to_number(const char *s, size_t len, locale_t cloc);
+/* White space other than ASCII and the line terminators: U+00A0, U+FEFF and Unicode's Zs. */
+bool js_is_space_cp(unsigned cp);
 
 /* The length of the valid UTF-8 sequence at s (1..4, n bytes available) with *cp
  * set to its code point, or 0 if it is not valid UTF-8. */

@@ -2,7 +2,7 @@
 /* The JS-lite front end: a recursive-descent parser that evaluates as it parses.
  * The subset has no functions, loops or side effects, so every expression can be
  * reduced to its value on the spot; top-level declarations bind names to values
- * (or to the few host objects we understand: the path/os/url/dotenv modules,
+ * (or to the few host objects we understand: the path/os/url/dotenv modules, Math,
  * process, process.env, import.meta and their functions).
  *
  * Errors: a semantic problem (unknown name, unsupported construct) is reported
@@ -379,8 +379,14 @@ static void set_member(parser *p, value *obj, const char *key, loc key_where, js
 }
 
 static void spread_object(parser *p, value *obj, loc where) {
-        value *v = js_to_value(&p->ev, parse_assign(p), where);
+        jsval x = parse_assign(p);
+        value *v;
 
+        if (x.kind == JV_ENV) {
+                js_env_spread(&p->ev, obj, where);
+                return;
+        }
+        v = js_to_value(&p->ev, x, where);
         if (!v)
                 return;
         if (v->type == V_OBJECT) {
@@ -731,7 +737,7 @@ static jsval parse_unary(parser *p) {
         value *v;
         jsval x;
 
-        if (is_p(t, "!") || is_p(t, "-")) {
+        if (is_p(t, "!") || is_p(t, "-") || is_p(t, "+")) {
                 loc w;
 
                 next(p);
@@ -744,13 +750,18 @@ static jsval parse_unary(parser *p) {
                 v = js_to_value(&p->ev, x, w);
                 if (!v)
                         return jv_err();
-                x = is_p(t, "!") ? jv_of(&p->ev, value_new_bool(!js_truthy(v), t->where)) :
-                                   jv_of(&p->ev, value_new_number(-js_to_number(&p->ev, v), t->where));
+                if (is_p(t, "!"))
+                        x = jv_of(&p->ev, value_new_bool(!js_truthy(v), t->where));
+                else {
+                        double d = js_to_number(&p->ev, v);
+
+                        x = jv_of(&p->ev, value_new_number(is_p(t, "-") ? -d : d, t->where));
+                }
                 value_free(v);
                 return x;
         }
         what[0] = '\0';
-        if (is_p(t, "+") || is_p(t, "~") || is_p(t, "++") || is_p(t, "--"))
+        if (is_p(t, "~") || is_p(t, "++") || is_p(t, "--"))
                 snprintf(what, sizeof(what), "the prefix operator '%s'", t->p);
         for (size_t i = 0; t->type == JT_NAME && i < sizeof(bad_words) / sizeof(bad_words[0]); i++)
                 if (!strcmp(t->s, bad_words[i]))
@@ -789,6 +800,29 @@ static int binop_prec(const js_token *t) {
         return 0;
 }
 
+/* Is x truthy? -1 for an error (unknown). Host objects are objects: truthy. */
+static int truthiness(const jsval *x) {
+        if (x->kind == JV_ERROR)
+                return -1;
+        return x->kind != JV_VALUE || js_truthy(x->v);
+}
+
+/* Would JavaScript skip the right operand of op after left? (Unknown: yes, so an
+ * expression that is already wrong has no side effects.) */
+static bool short_circuits(const jsval *left, const char *op) {
+        int t = truthiness(left);
+
+        if (t < 0)
+                return true;
+        if (!strcmp(op, "||"))
+                return t;
+        if (!strcmp(op, "&&"))
+                return !t;
+        if (!strcmp(op, "??"))
+                return !(left->kind == JV_VALUE && (left->v->type == V_UNDEFINED || left->v->type == V_NULL));
+        return false;
+}
+
 static bool mixes(const char *op, const char *other) {
         bool a = !strcmp(op, "??"), b = other && !strcmp(other, "??");
 
@@ -808,6 +842,7 @@ static jsval parse_binary(parser *p, int min_prec, const char **top) {
                 const char *op, *rtop = NULL;
                 loc rstart;
                 jsval right;
+                bool skip;
 
                 if (prec == 0 || prec < min_prec)
                         break;
@@ -827,7 +862,10 @@ static jsval parse_binary(parser *p, int min_prec, const char **top) {
                         ltop = op;
                         continue;
                 }
+                skip = short_circuits(&left, op);
+                p->ev.dead += skip;
                 right = parse_binary(p, prec + 1, &rtop);
+                p->ev.dead -= skip;
                 if (mixes(op, ltop) || mixes(op, rtop))
                         js_error(&p->ev, t->where, "found '%s' mixed with '%s', expected parentheses around one of them", op,
                               mixes(op, ltop) ? ltop : rtop);
@@ -843,13 +881,19 @@ static jsval parse_cond(parser *p) {
         const char *top;
         jsval c = parse_binary(p, 1, &top), a, b;
         value *cv;
+        int t;
 
         if (!is_p(peek(p), "?"))
                 return c;
         next(p);
+        t = truthiness(&c); /* the branch JavaScript skips is read for errors only */
+        p->ev.dead += t != 1;
         a = parse_assign(p);
+        p->ev.dead -= t != 1;
         expect(p, ":", "':'");
+        p->ev.dead += t != 0;
         b = parse_assign(p);
+        p->ev.dead -= t != 0;
         cv = js_to_value(&p->ev, c, start);
         if (!cv) {
                 jv_free(&a);
@@ -1136,22 +1180,19 @@ static void parse_declaration(parser *p) {
         } while (!p->panic && accept(p, ","));
 }
 
-static void dotenv_warning(parser *p, loc where) {
-        js_warning(&p->ev, where, "ignoring dotenv: pmgen does not load .env files implicitly; declare the variables in env");
-}
-
 /* import 'm'; import x from 'm'; import * as x from 'm'; import { a, b as c } from 'm' */
 static void parse_import(parser *p) {
-        const js_token *kw = next(p), *t = peek(p), *def = NULL, *ns = NULL;
+        const js_token *t, *def = NULL, *ns = NULL;
         const js_token **named = NULL; /* pairs: imported name, local name */
         size_t n = 0;
         jsval m;
 
+        next(p); /* import */
+        t = peek(p);
         if (t->type == JT_STRING) {
                 next(p);
                 m = js_module(&p->ev, t->s, t->where, "import ");
-                if (m.kind == JV_DOTENV_DONE)
-                        dotenv_warning(p, kw->where);
+                jv_free(&m);
                 return;
         }
         if (t->type == JT_NAME && !js_is_reserved(t->s)) {
@@ -1230,15 +1271,14 @@ from:
                         skip_balanced(p);
         }
         m = js_module(&p->ev, t->s, t->where, "import from ");
-        if (m.kind == JV_DOTENV_DONE)
-                dotenv_warning(p, kw->where);
         if (def)
-                js_define(&p->ev, def->s, def->where, false, m);
+                js_define(&p->ev, def->s, def->where, false, js_copy(&p->ev, &m, def->where));
         if (ns)
-                js_define(&p->ev, ns->s, ns->where, false, m);
+                js_define(&p->ev, ns->s, ns->where, false, js_copy(&p->ev, &m, ns->where));
         for (size_t i = 0; i < n; i += 2)
                 js_define(&p->ev, named[i + 1]->s, named[i + 1]->where, false,
                        js_member(&p->ev, &m, named[i]->s, named[i]->where, named[i]->where));
+        jv_free(&m);
         free(named);
 }
 
@@ -1260,14 +1300,16 @@ static void parse_expression_statement(parser *p) {
         const js_token *t = peek(p);
         size_t start = p->pos;
         bool bare = is_p(t, "{") || is_p(t, "[") || is_p(t, "(");
+        size_t dotenv_calls = p->ev.dotenv_calls;
         jsval x = parse_assign(p);
 
         if (p->panic || x.kind == JV_ERROR) {
                 jv_free(&x);
                 return;
         }
-        if (x.kind == JV_DOTENV_DONE) {
-                dotenv_warning(p, t->where);
+        if (p->ev.dotenv_calls != dotenv_calls) {
+                /* require('dotenv').config(), require('dotenv/config'), cond && dotenv.config() */
+                jv_free(&x);
                 return;
         }
         if (t->type == JT_STRING && p->pos == start + 1 && !strcmp(t->s, "use strict")) {
@@ -1379,9 +1421,66 @@ static void parse_statement(parser *p) {
         end_statement(p);
 }
 
+#define PATTERN_SCAN_MAX 4096 /* tokens looked back over for `{ … } = process.env` */
+
+static void add_env_ref(parser *p, const js_token *t) {
+        if (js_envmap_add(&p->ev.env_refs, t->s, t->len) < 0)
+                js_oom(&p->ev);
+}
+
+/* The keys of the pattern `{ … }` closed at index close (at its own level). */
+static void add_pattern_refs(parser *p, size_t close) {
+        const js_token *v = p->toks.v;
+        size_t open = close;
+        long depth = 0;
+
+        for (;; open--) {
+                if (is_closer(&v[open]))
+                        depth++;
+                else if (is_opener(&v[open]) && --depth == 0)
+                        break;
+                if (open == 0 || close - open > PATTERN_SCAN_MAX)
+                        return;
+        }
+        if (!is_p(&v[open], "{"))
+                return;
+        depth = 0;
+        for (size_t i = open + 1; i < close; i++) {
+                const js_token *t = &v[i];
+
+                if (is_opener(t))
+                        depth++;
+                else if (is_closer(t))
+                        depth--;
+                else if (depth == 0 && (t->type == JT_NAME || t->type == JT_STRING) &&
+                         (i == open + 1 || is_p(&v[i - 1], ",")) &&
+                         (is_p(&v[i + 1], ",") || is_p(&v[i + 1], ":") || is_p(&v[i + 1], "=") || i + 1 == close))
+                        add_env_ref(p, t);
+        }
+}
+
+/* The variables the file names in process.env.NAME, process.env['NAME'] and
+ * `{ NAME, … } = process.env`, in order: what `{ ...process.env }` copies. */
+static void scan_env_refs(parser *p) {
+        const js_token *v = p->toks.v;
+        size_t n = p->toks.n;
+
+        for (size_t i = 0; i + 2 < n && !p->ev.fatal; i++) {
+                if (!js_tok_name(&v[i], "process") || !is_p(&v[i + 1], ".") || !js_tok_name(&v[i + 2], "env"))
+                        continue;
+                if (i + 4 < n && is_p(&v[i + 3], ".") && v[i + 4].type == JT_NAME)
+                        add_env_ref(p, &v[i + 4]);
+                else if (i + 5 < n && is_p(&v[i + 3], "[") &&
+                         (v[i + 4].type == JT_STRING || v[i + 4].type == JT_TEMPLATE) && is_p(&v[i + 5], "]"))
+                        add_env_ref(p, &v[i + 4]);
+                else if (i >= 2 && is_p(&v[i - 1], "=") && is_p(&v[i - 2], "}"))
+                        add_pattern_refs(p, i - 2);
+        }
+}
+
 int js_parse(const char *file, const char *abs_file, const char *text, size_t len, const js_host *host, value **ret,
              diag_list *dl) {
-        static const js_host no_host = { NULL, 1, "/", NULL };
+        static const js_host no_host = { .ncpus = 1, .cwd = "/" };
         parser p = {
                 .ev = { .file = file, .abs_file = abs_file ? abs_file : file, .host = host, .dl = dl,
                         .errors0 = dl->errors },
@@ -1399,6 +1498,7 @@ int js_parse(const char *file, const char *abs_file, const char *text, size_t le
         if (r < 0)
                 goto out;
         p.eof = p.toks.v[p.toks.n - 1];
+        scan_env_refs(&p);
         if (dl->errors - p.ev.errors0 < JS_MAX_ERRORS)
                 while (peek(&p)->type != JT_EOF) {
                         size_t before = p.pos;

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +28,31 @@ long host_ncpus(void) {
         return n > 0 ? n : 1;
 }
 
+#define DOTENV_MAX_BYTES (1u << 20)
+
+static int host_read_file(void *userdata, const char *path, char **ret, size_t *len) {
+        (void) userdata;
+        return read_file(path, DOTENV_MAX_BYTES, ret, len);
+}
+
+/* os.homedir() as node finds it: HOME, else the user's passwd entry. */
+static const char *host_homedir(void) {
+        static char dir[PATH_MAX];
+        const char *home = getenv("HOME");
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+
+        if (home && home[0])
+                return home;
+        if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) != 0 || !res || !res->pw_dir || !res->pw_dir[0])
+                return NULL;
+        snprintf(dir, sizeof(dir), "%s", res->pw_dir);
+        return dir;
+}
+
 void host_js(js_host *h, const char *cwd) {
-        *h = (js_host){ .getenv = host_getenv, .ncpus = host_ncpus(), .cwd = cwd, .userdata = NULL };
+        *h = (js_host){ .getenv = host_getenv, .ncpus = host_ncpus(), .cwd = cwd, .userdata = NULL,
+                        .read_file = host_read_file, .homedir = host_homedir() };
 }
 
 static char *exec_in(const char *dir, size_t dlen, const char *cmd) {

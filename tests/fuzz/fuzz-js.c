@@ -2,7 +2,10 @@
 /* libFuzzer harness for the JS-lite front end: js_parse() on arbitrary bytes with
  * a fixed host, then both writers on success. It also checks two properties:
  * what value_to_js() writes reads back to the same tree, and so does the JSON
- * of an object or array (JSON is a subset of what js_parse accepts). */
+ * of an object or array (JSON is a subset of what js_parse accepts).
+ *
+ * An input may carry a .env file after a line "//ENV": the declaration is what
+ * comes before it, and dotenv's config() reads the rest as /srv/app/.env. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,7 +28,35 @@ static const char *fake_getenv(void *userdata, const char *name) {
         return NULL;
 }
 
-static const js_host host = { fake_getenv, 4, "/srv/cwd", NULL };
+#define ENV_MARK "\n//ENV\n"
+
+static const char *env_text; /* the input's .env part, or NULL */
+static size_t env_len;
+
+static int fake_read_file(void *userdata, const char *path, char **ret, size_t *len) {
+        const char *text = NULL;
+        size_t n = 0;
+
+        (void) userdata;
+        if (strcmp(path, "/srv/app/.env") == 0 && env_text) {
+                text = env_text;
+                n = env_len;
+        } else if (strcmp(path, "/srv/app/prod.env") == 0) {
+                text = "NODE_ENV=staging\nPORT=9000\nMULTI=\"a\\nb\"\n";
+                n = strlen(text);
+        } else
+                return strcmp(path, "/srv/app/denied.env") == 0 ? -EACCES : -ENOENT;
+        *ret = malloc(n + 1);
+        if (!*ret)
+                return -ENOMEM;
+        memcpy(*ret, text, n);
+        (*ret)[n] = '\0';
+        *len = n;
+        return 0;
+}
+
+static const js_host host = { .getenv = fake_getenv, .ncpus = 4, .cwd = "/srv/cwd", .read_file = fake_read_file,
+                              .homedir = "/home/u" };
 
 /* Parses text and checks that its JSON is json. */
 static void check_reparse(const char *what, const char *text, size_t len, const char *json) {
@@ -57,10 +88,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         diag_list dl = DIAG_LIST_INIT;
         strbuf json = STRBUF_INIT, pretty = STRBUF_INIT, js = STRBUF_INIT, diags = STRBUF_INIT;
         value *v = NULL;
+        const char *text = (const char *) data, *mark;
 
         if (size > 1 << 16)
                 return 0;
-        if (js_parse("fuzz.js", "/srv/app/ecosystem.config.js", (const char *) data, size, &host, &v, &dl) == 0) {
+        env_text = NULL;
+        mark = memmem(text, size, ENV_MARK, strlen(ENV_MARK));
+        if (mark) {
+                env_text = mark + strlen(ENV_MARK);
+                env_len = size - (size_t) (env_text - text);
+                size = (size_t) (mark - text);
+        }
+        if (js_parse("fuzz.js", "/srv/app/ecosystem.config.js", text, size, &host, &v, &dl) == 0) {
                 value_to_json(v, &json, 0);
                 value_to_json(v, &pretty, 2);
                 value_to_js(v, &js);

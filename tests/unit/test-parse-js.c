@@ -31,7 +31,47 @@ static const char *fake_getenv(void *userdata, const char *name) {
         return NULL;
 }
 
-static const js_host host = { fake_getenv, 4, "/srv/cwd", NULL };
+/* The .env files the rows read (everything else is missing). */
+static const struct {
+        const char *path, *text;
+        size_t len;
+        int err;
+} files[] = {
+        { "/srv/app/.env", "FROM_DOTENV=yes\nX=from-dotenv\nexport MULTI=\"a\\nb\nc\"\n# comment\n"
+                           "QUOTED='single # kept' # comment\nHOME=/dotenv/home\r\nEMPTY_IN_FILE=\nSPACED = v w  \n", 0, 0 },
+        { "/srv/app/prod.env", "FROM_PROD=1\nFROM_DOTENV=prod\n", 0, 0 },
+        { "/srv/app/config/app.env", "FROM_CONFIG=c\n", 0, 0 },
+        { "/srv/cwd/.env", "IN_CWD=1\n", 0, 0 },
+        { "/home/u/.env.home", "IN_HOME=1\n", 0, 0 },
+        { "/srv/app/nul.env", "A=1\nB=x\0y\n", 11, 0 },
+        { "/srv/app/secret.env", NULL, 0, -EACCES },
+        { "/srv/app/dir.env", NULL, 0, -EISDIR },
+};
+
+static int fake_read_file(void *userdata, const char *path, char **ret, size_t *len) {
+        (void) userdata;
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+                size_t n = files[i].len ? files[i].len : files[i].text ? strlen(files[i].text) : 0;
+
+                if (strcmp(files[i].path, path) != 0)
+                        continue;
+                if (files[i].err)
+                        return files[i].err;
+                *ret = malloc(n + 1);
+                assert_non_null(*ret);
+                memcpy(*ret, files[i].text, n);
+                (*ret)[n] = '\0';
+                *len = n;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+static const js_host host = { .getenv = fake_getenv, .ncpus = 4, .cwd = "/srv/cwd", .read_file = fake_read_file,
+                              .homedir = "/home/u" };
+
+/* The host for the next parse (the rows' host unless a test changes it). */
+static const js_host *cur_host = &host;
 
 /* Parses in, returning the result (or NULL) and the rendered diagnostics. */
 static value *parse(const char *in, size_t len, int *r, char **diags) {
@@ -39,7 +79,7 @@ static value *parse(const char *in, size_t len, int *r, char **diags) {
         strbuf sb = STRBUF_INIT;
         value *v = NULL;
 
-        *r = js_parse(FILE_NAME, ABS_FILE, in, len, &host, &v, &dl);
+        *r = js_parse(FILE_NAME, ABS_FILE, in, len, cur_host, &v, &dl);
         diag_render(&dl, &sb);
         *diags = strbuf_steal(&sb);
         diag_list_free(&dl);
@@ -236,6 +276,124 @@ static const struct {
         /* names */
         { "const café = 'ü'; const $x = 1, _y = 2; module.exports = { café, $x, _y, undefined, z: undefined }",
           "{\"café\":\"ü\",\"$x\":1,\"_y\":2}" },
+        /* arithmetic, checked against node */
+        { "module.exports = [7 - 2, 7 * 3, 7 / 2, 7 % 3, -7 % 3, 7 % -3, 5.5 % 2, 1 / 0, -1 / 0, 0 / 0, 1 % 0, '6' - 1, "
+          "'6' * '2', 'a' - 1, [5] - 1, null - 1, true * 3, undefined * 1, '' - 1, ' 12 ' / 4, '0x10' - 0, 2 - 3 * 4, "
+          "(2 - 3) * 4, 10 - 2 - 3, 2 * 3 % 4, 1 + 2 * 3, '1' + 2 * 3, 0.1 * 3, 1e308 * 10, -0 * 1, 0 * -1]",
+          "[5,21,3.5,1,-1,1,1.5,null,null,null,null,5,12,null,4,-1,3,null,-1,3,16,-10,-4,5,2,7,\"16\",0.30000000000000004,"
+          "null,0,0]" },
+        { "module.exports = [+'3', +'', +'  4  ', +'x', +true, +null, +undefined, +[], +[7], +'0b11', + +'-2', +'1e3', "
+          "-+'5', +'Infinity']",
+          "[3,0,4,null,1,0,null,0,7,3,-2,1000,-5,null]" },
+        { "module.exports = [`${1 / 0}`, `${-1 / 0}`, `${0 / 0}`, `${1 / Math.min(0, -0)}`, `${1 / Math.max(-0, 0)}`, "
+          "`${1 / Math.round(-0.4)}`, `${1 / parseInt('-0')}`, `${1 / Math.ceil(-0.5)}`, `${1 / (-0 * 1)}`, `${Math.max()}`, "
+          "`${-7 % 7}`, `${1 / (-7 % 7)}`]",
+          "[\"Infinity\",\"-Infinity\",\"NaN\",\"-Infinity\",\"Infinity\",\"-Infinity\",\"-Infinity\",\"-Infinity\","
+          "\"-Infinity\",\"-Infinity\",\"0\",\"-Infinity\"]" },
+        { "module.exports = [parseInt('42'), parseInt('42px'), parseInt('  -17.9'), parseInt('0x1F'), parseInt('0x1F', 16), "
+          "parseInt('1F', 16), parseInt('0x1F', 10), parseInt('101', 2), parseInt('z', 36), parseInt('Z', 36), "
+          "parseInt('12', 1), parseInt('12', 37), parseInt('12', 0), parseInt('12', 2.9), parseInt('12', 4294967298), "
+          "parseInt(''), parseInt('abc'), parseInt('-0'), parseInt(null), parseInt(), parseInt(0.0000005), "
+          "parseInt('123456789012345678901234567890'), parseInt('+8'), parseInt('\\u00a0 9'), parseInt('1e3'), "
+          "parseInt(15.99, 10), parseInt('0b11'), parseInt('077'), parseInt('-0x10'), parseInt('0x'), parseInt('7', '8'), "
+          "parseInt('9', '8'), parseInt('ffffffffffffffffff', 16), parseInt('3', undefined), parseInt('11', -4294967294)]",
+          "[42,42,-17,31,31,31,0,5,35,35,null,null,12,1,1,null,null,0,null,null,5,1.2345678901234568e+29,8,9,1,15,0,77,"
+          "-16,null,7,null,4.722366482869645e+21,3,3]" },
+        { "module.exports = [parseFloat('3.14'), parseFloat('3.14abc'), parseFloat('  .5'), parseFloat('-.5e-3x'), "
+          "parseFloat('1e'), parseFloat('1e+'), parseFloat('1.e2'), parseFloat('Infinity'), parseFloat('-Infinityx'), "
+          "parseFloat('infinity'), parseFloat('0x10'), parseFloat(''), parseFloat('.'), parseFloat('-0'), "
+          "parseFloat('1_000'), parseFloat([2.5]), parseFloat(), parseFloat('+1.5'), parseFloat('1e1000'), parseFloat('5.')]",
+          "[3.14,3.14,0.5,-0.0005,1,1,100,null,null,null,0,null,null,0,1,2.5,null,1.5,null,5]" },
+        { "module.exports = [Number('42'), Number(''), Number(' 1_0 '), Number('0x10'), Number('-0x10'), Number(null), "
+          "Number(undefined), Number(), Number(true), Number([]), Number(['8']), Number({}), Number('1e3'), "
+          "Number('12px'), Number.parseInt('08'), Number.parseFloat('2.5x')]",
+          "[42,0,null,16,null,0,null,0,1,0,8,null,1000,null,8,2.5]" },
+        { "module.exports = [String(1), String(), String(null), String(undefined), String(true), String([1, [2, 3]]), "
+          "String({}), String(1e21), String(-0), String(0.1 + 0.2), String('s')]",
+          "[\"1\",\"\",\"null\",\"undefined\",\"true\",\"1,2,3\",\"[object Object]\",\"1e+21\",\"0\","
+          "\"0.30000000000000004\",\"s\"]" },
+        { "module.exports = [Math.max(1, 3, 2), Math.max(), Math.min(), Math.max(1, NaN), Math.max('7', 2), "
+          "Math.min(0, -0), Math.max(-0, 0), Math.min(4, '3'), Math.floor(2.7), Math.floor(-2.5), Math.floor('3.9'), "
+          "Math.ceil(2.1), Math.ceil(-0.5), Math.round(2.5), Math.round(-2.5), Math.round(-0.4), "
+          "Math.round(0.49999999999999994), Math.round(1.5), Math.round(-1.5), Math.round(4503599627370495.5), "
+          "Math.floor(), Math.round(NaN), Math.max(1, null), Math.min(undefined, 1), Math.round('x')]",
+          "[3,null,null,null,7,0,0,3,2,-3,3,3,0,3,-2,0,0,2,-1,4503599627370496,null,null,1,null,null]" },
+        /* what real files compute */
+        { "const os = require('os');\nconst { cpus, availableParallelism, homedir } = require('node:os');\n"
+          "module.exports = { apps: [{ name: 'w', instances: os.cpus().length - 1, i2: Math.max(1, cpus().length / 2), "
+          "i3: Math.floor(os.cpus().length * 0.75), i4: availableParallelism(), log: `${os.homedir()}/logs`, h: homedir(), "
+          "port: parseInt(process.env.X, 10) + 1, p2: Number(process.env.X) * 2, p3: +process.env.X, "
+          "t: `w-${os.cpus().length - 1}-${(process.env.X - 2) / 8}`, s: String(os.cpus().length) }] }",
+          "{\"apps\":[{\"name\":\"w\",\"instances\":3,\"i2\":2,\"i3\":3,\"i4\":4,\"log\":\"/home/u/logs\","
+          "\"h\":\"/home/u\",\"port\":43,\"p2\":84,\"p3\":42,\"t\":\"w-3-5\",\"s\":\"4\"}]}" },
+        /* user names shadow the globals */
+        { "const Math = { max: 1 }, String = 'S'; module.exports = [Math.max, String]", "[1,\"S\"]" },
+        /* || ?? && pass host objects through: only the side taken must be data */
+        { "module.exports = { a: process.env.X || require('dotenv'), b: process.env.NOPE ?? 'd', c: 0 || process.env.X, "
+          "d: require('path') && 'p' }",
+          "{\"a\":\"42\",\"b\":\"d\",\"c\":\"42\",\"d\":\"p\"}" },
+        /* dotenv: the file's values after config(), pmgen's environment first */
+        { "require('dotenv').config()\nmodule.exports = { a: process.env.FROM_DOTENV, x: process.env.X, "
+          "m: process.env.MULTI, q: process.env.QUOTED, h: process.env.HOME, e: process.env.EMPTY_IN_FILE, "
+          "s: process.env.SPACED }",
+          "{\"a\":\"yes\",\"x\":\"42\",\"m\":\"a\\nb\\nc\",\"q\":\"single # kept\",\"h\":\"/home/u\",\"e\":\"\","
+          "\"s\":\"v w\"}" },
+        { "const before = process.env.FROM_DOTENV\nrequire('dotenv').config()\n"
+          "module.exports = { before, after: process.env.FROM_DOTENV }",
+          "{\"after\":\"yes\"}" },
+        { "require('dotenv').config({ path: 'prod.env' })\nmodule.exports = [process.env.FROM_PROD, process.env.FROM_DOTENV]",
+          "[\"1\",\"prod\"]" },
+        { "const path = require('path')\nrequire('dotenv').config({ path: path.join(__dirname, 'config', 'app.env') })\n"
+          "require('dotenv').config({ path: path.resolve(process.cwd(), '.env') })\n"
+          "module.exports = [process.env.FROM_CONFIG, process.env.IN_CWD]",
+          "[\"c\",\"1\"]" },
+        { "require('dotenv').config({ path: ['prod.env', '.env'] })\n"
+          "module.exports = [process.env.FROM_DOTENV, process.env.FROM_PROD, process.env.MULTI]",
+          "[\"prod\",\"1\",\"a\\nb\\nc\"]" },
+        { "require('dotenv').config({ path: ['prod.env', '.env'], override: true })\n"
+          "module.exports = [process.env.FROM_DOTENV, process.env.X, process.env.HOME]",
+          "[\"yes\",\"from-dotenv\",\"/dotenv/home\"]" },
+        { "require('dotenv').config({ path: '~/.env.home', debug: true, quiet: true, encoding: 'UTF-8', fast: 'no' })\n"
+          "module.exports = [process.env.IN_HOME]",
+          "[\"1\"]" },
+        { "require('dotenv').config({ path: '', processEnv: undefined })\nmodule.exports = [process.env.FROM_DOTENV]",
+          "[\"yes\"]" },
+        { "require('dotenv').config({ path: [] })\nmodule.exports = [process.env.FROM_DOTENV]", "[null]" },
+        { "require('dotenv').config(null)\nrequire('dotenv').config({ path: 'prod.env' })\n"
+          "module.exports = [process.env.FROM_DOTENV, process.env.FROM_PROD]",
+          "[\"yes\",\"1\"]" },
+        { "import 'dotenv/config'\nexport default { a: process.env.FROM_DOTENV }", "{\"a\":\"yes\"}" },
+        { "require('dotenv/config')\nmodule.exports = { a: process.env.FROM_DOTENV }", "{\"a\":\"yes\"}" },
+        { "import dotenv from 'dotenv'\ndotenv.config()\nexport default { a: process.env.FROM_DOTENV }", "{\"a\":\"yes\"}" },
+        { "import { config } from 'dotenv'\nconfig({ path: 'prod.env' })\nexport default { a: process.env.FROM_PROD }",
+          "{\"a\":\"1\"}" },
+        { "const dotenv = require('dotenv')\nconst result = dotenv.config()\nconst { FROM_DOTENV, NOPE = 'd' } = process.env\n"
+          "module.exports = { FROM_DOTENV, NOPE }",
+          "{\"FROM_DOTENV\":\"yes\",\"NOPE\":\"d\"}" },
+        /* what config() returns: { parsed } with every variable of the files */
+        { "const env = require('dotenv').config({ path: 'prod.env' }).parsed\nmodule.exports = { env }",
+          "{\"env\":{\"FROM_PROD\":\"1\",\"FROM_DOTENV\":\"prod\"}}" },
+        { "const { parsed } = require('dotenv').config({ path: ['prod.env', 'config/app.env'], override: 1 })\n"
+          "module.exports = { env: { ...parsed, X: process.env.X }, m: require('dotenv/config') }",
+          "{\"env\":{\"FROM_PROD\":\"1\",\"FROM_DOTENV\":\"prod\",\"FROM_CONFIG\":\"c\",\"X\":\"42\"},\"m\":{}}" },
+        { "const r = require('dotenv').config()\nmodule.exports = [r.parsed.X, process.env.X, r.error]",
+          "[\"from-dotenv\",\"42\",null]" },
+        { "import cfg, * as ns from 'dotenv/config'\nimport { nothing } from 'dotenv/config'\nexport default [cfg, ns, nothing]",
+          "[{},{},null]" },
+        { "const r = process.env.X ? 0 : require('dotenv').config({ path: 'missing.env' }).parsed\nmodule.exports = { r }",
+          "{\"r\":0}" },
+        /* config() where JavaScript would not call it loads nothing */
+        { "const r = process.env.X || require('dotenv').config()\nconst s = process.env.NOPE ? require('dotenv').config() : 1\n"
+          "process.env.NODE_ENV !== 'production' && require('dotenv').config()\n"
+          "module.exports = { r, s, a: process.env.FROM_DOTENV }",
+          "{\"r\":\"42\",\"s\":1}" },
+        { "process.env.NODE_ENV === 'production' && require('dotenv').config({ path: 'prod.env' })\n"
+          "const s = process.env.X ? 1 : require('dotenv').config()\n"
+          "module.exports = { s, a: process.env.FROM_PROD, b: process.env.FROM_DOTENV }",
+          "{\"s\":1,\"a\":\"1\",\"b\":\"prod\"}" },
+        { "process.env.NOPE || require('dotenv').config({ path: 'prod.env' })\n"
+          "module.exports = { a: process.env.FROM_PROD }",
+          "{\"a\":\"1\"}" },
 };
 
 static void test_ok(void **state) {
@@ -283,18 +441,18 @@ static const struct {
         { "module.exports = { a: require(name) }", "t.js:1:31: error: unknown name 'name'\n" },
         { "const m = 'f'; module.exports = { a: require(m + 's') }", U(38) "require('fs')" HINT },
         { "module.exports = { a: require(1) }", U(31) "require() of something other than a string" HINT },
-        { "module.exports = { a: 1 - foo }", U(25) "the operator '-'" HINT },
-        { "module.exports = { a: 2 * 3, b: 1 < 2, c: 'a' in {} }",
-          U(25) "the operator '*'" HINT U(35) "the operator '<'" HINT U(47) "the operator 'in'" HINT },
+        { "module.exports = { a: 2 ** foo }", U(25) "the operator '**'" HINT },
+        { "module.exports = { a: 2 & 3, b: 1 < 2, c: 'a' in {} }",
+          U(25) "the operator '&'" HINT U(35) "the operator '<'" HINT U(47) "the operator 'in'" HINT },
         { "module.exports = { a: x = 1 }",
           "t.js:1:23: error: unknown name 'x'\n" U(25) "assignment with '='" HINT },
         { "x = 1\nmodule.exports = {}", U(1) "assigning to 'x'" HINT },
         { "console.log('hi')\nmodule.exports = {}", "t.js:1:1: error: unknown name 'console'\n" },
         { "module.exports = { a: process.env?.X }", U(34) "optional chaining '?.'" HINT },
-        { "module.exports = { a: typeof x, b: void 0, c: +'3', d: ~1 }",
-          U(23) "'typeof'" HINT U(36) "'void'" HINT U(47) "the prefix operator '+'" HINT
-          U(56) "the prefix operator '~'" HINT },
-        { "module.exports = { a: String.raw`x` }", "t.js:1:23: error: unknown name 'String'\n" U(33) "a tagged template" HINT },
+        { "module.exports = { a: typeof x, b: void 0, c: ++x, d: ~1 }",
+          U(23) "'typeof'" HINT U(36) "'void'" HINT U(47) "the prefix operator '++'" HINT
+          U(55) "the prefix operator '~'" HINT },
+        { "module.exports = { a: String.raw`x` }", U(30) "'String.raw'" HINT U(33) "a tagged template" HINT },
         { "const s = 'x'; module.exports = { a: s`x` }", U(39) "a tagged template" HINT },
         { "module.exports = { [k]: 1 }", U(20) "a computed key '[…]'" HINT },
         { "module.exports = { a() {}, get b() { return 1 }, *c() {} }",
@@ -302,7 +460,14 @@ static const struct {
         { "module.exports = [...'ab']", U(22) "spreading a string" HINT },
         { "module.exports = { a: 'x'.toUpperCase() }", U(27) "'.toUpperCase' on a string" HINT },
         { "const p = require('path'); module.exports = { a: p.normalize('a') }", U(52) "'path.normalize'" HINT },
-        { "module.exports = { a: require('os').hostname() }", U(37) "'os.hostname'" HINT },
+        { "module.exports = { a: require('os').hostname(), b: require('os').userInfo().username }",
+          "t.js:1:37: error: found os.hostname(), expected a fixed value: the units would carry the name of the machine "
+          "that compiles them (write the name, or use --eval)\n" U(66) "'os.userInfo'" HINT },
+        { "const { hostname } = require('os')\nmodule.exports = {}",
+          "t.js:1:9: error: found os.hostname(), expected a fixed value: the units would carry the name of the machine "
+          "that compiles them (write the name, or use --eval)\n" },
+        { "module.exports = { a: Math.PI, b: Math.abs(-1), c: Number.MAX_SAFE_INTEGER }",
+          U(28) "'Math.PI'" HINT U(40) "'Math.abs'" HINT U(59) "'Number.MAX_SAFE_INTEGER'" HINT },
         { "module.exports = { a: process.exit }", U(31) "'process.exit'" HINT },
         { "module.exports = { a: [1] === [1] }", U(27) "comparing objects or arrays with '==='" HINT },
         { "module.exports = { a: this }", U(23) "'this'" HINT },
@@ -318,9 +483,15 @@ static const struct {
         { "module.exports = { env: process.env }",
           "t.js:1:25: error: found 'process.env' (pmgen does not copy the whole environment; name each variable), "
           "expected a value\n" },
-        { "module.exports = { ...process.env }",
-          "t.js:1:23: error: found 'process.env' (pmgen does not copy the whole environment; name each variable), "
+        { "module.exports = [...process.env]",
+          "t.js:1:22: error: found 'process.env' (pmgen does not copy the whole environment; name each variable), "
           "expected a value\n" },
+        { "module.exports = { a: Math, b: parseInt, c: Math.max(process.env, 1), d: String(require('os')) }",
+          "t.js:1:23: error: found the 'Math' object, expected a value\n"
+          "t.js:1:32: error: found the function parseInt(), expected a value\n"
+          "t.js:1:54: error: found 'process.env' (pmgen does not copy the whole environment; name each variable), "
+          "expected a value\n"
+          "t.js:1:81: error: found the 'os' module, expected a value\n" },
         { "const os = require('os'); module.exports = { a: os.cpus() }",
           "t.js:1:49: error: found os.cpus() (use os.cpus().length), expected a value\n" },
         { "module.exports = { a: require('path').join }",
@@ -338,7 +509,9 @@ static const struct {
         { "module.exports = { a: procss.env.X }", "t.js:1:23: error: unknown name 'procss'; did you mean 'process'?\n" },
         { "const common = {}; module.exports = { ...comon }",
           "t.js:1:42: error: unknown name 'comon'; did you mean 'common'?\n" },
-        { "module.exports = { a: path.join('a') }", "t.js:1:23: error: unknown name 'path'\n" },
+        { "module.exports = { a: path.join('a'), b: os.cpus().length }",
+          "t.js:1:23: error: unknown name 'path'; did you mean require('path')?\n"
+          "t.js:1:42: error: unknown name 'os'; did you mean require('os')?\n" },
         { "const a = 1; const a = 2; module.exports = {}",
           "t.js:1:20: error: found a second declaration of 'a', expected a new name (the first is on line 1)\n" },
         { "const a; module.exports = {}", "t.js:1:8: error: found ';', expected '=' and a value\n" },
@@ -411,10 +584,27 @@ static const struct {
         { "module.exports = { a: '\xff' }", "t.js:1:24: error: found byte 0xff, expected UTF-8 text\n" },
         { "module.exports = { a: '\xed\xa0\x80' }", "t.js:1:24: error: found byte 0xed, expected UTF-8 text\n" },
         { "module.exports = { a: 1 } @", "t.js:1:27: error: found '@', expected ';' or a new line\n" },
-        /* the dotenv warning comes with the error that makes the row fail */
-        { "require('dotenv').config()\nmodule.exports = { a: b }",
-          "t.js:1:1: warning: ignoring dotenv: pmgen does not load .env files implicitly; declare the variables in env\n"
-          "t.js:2:23: error: unknown name 'b'\n" },
+        /* dotenv */
+        { "require('dotenv').config({ path: 1 })\nmodule.exports = {}",
+          "t.js:1:34: error: found a number as dotenv's path, expected a string or an array of strings\n" },
+        { "require('dotenv').config({ path: ['a.env', null] })\nmodule.exports = {}",
+          "t.js:1:44: error: found null in dotenv's path, expected a string\n" },
+        { "require('dotenv').config('.env')\nmodule.exports = {}",
+          "t.js:1:26: error: found a string, expected an object of options for dotenv's config()\n" },
+        { "require('dotenv').config(require('path'))\nmodule.exports = {}",
+          "t.js:1:26: error: found the 'path' module, expected an object of options for dotenv's config()\n" },
+        { "require('dotenv').config({ processEnv: {}, encoding: 'latin1', fast: true, secure: 'yes' })\nmodule.exports = {}",
+          U(44) "a dotenv encoding other than UTF-8" HINT U(28) "dotenv's processEnv option (it loads into another object)" HINT
+          U(64) "dotenv's fast option (another parser)" HINT U(76) "dotenv's secure option (it needs dotenvx)" HINT },
+        { "require('dotenv').config({ path: 'secret.env' })\nrequire('dotenv').config({ path: 'dir.env' })\n"
+          "require('dotenv').config({ path: 'nul.env' })\nmodule.exports = {}",
+          "t.js:1:1: error: dotenv: cannot read /srv/app/secret.env: Permission denied\n"
+          "t.js:2:1: error: dotenv: cannot read /srv/app/dir.env: Is a directory\n"
+          "t.js:3:1: error: dotenv: /srv/app/nul.env:2:4: found a NUL byte, expected text\n" },
+        /* an error in a config() JavaScript would not call is still an error */
+        { "const c = process.env.X ? 1 : require('dotenv').config({ path: 5 })\nmodule.exports = {}",
+          "t.js:1:64: error: found a number as dotenv's path, expected a string or an array of strings\n" },
+        { "require('dotenv').config()\nmodule.exports = { a: b }", "t.js:2:23: error: unknown name 'b'\n" },
 };
 
 static void test_errors(void **state) {
@@ -524,18 +714,40 @@ static void test_warning_one(const char *in, const char *json, const char *want)
         value_free(v);
 }
 
-#define DOTENV "warning: ignoring dotenv: pmgen does not load .env files implicitly; declare the variables in env\n"
+#define SPREAD "warning: '...process.env' copies the compile-time environment into the unit; pmgen copies only " \
+               "the variables this file references: "
 
 static const struct {
         const char *in, *json, *want;
 } warning_rows[] = {
-        { "require('dotenv').config()\nmodule.exports = { a: 1 }", "{\"a\":1}", "t.js:1:1: " DOTENV },
-        { "'use strict'\nrequire('dotenv').config({ path: require('path').join(__dirname, '.env') })\n"
-          "module.exports = {}", "{}", "t.js:2:1: " DOTENV },
-        { "const dotenv = require('dotenv')\ndotenv.config()\nmodule.exports = {}", "{}", "t.js:2:1: " DOTENV },
-        { "require('dotenv/config')\nmodule.exports = {}", "{}", "t.js:1:1: " DOTENV },
-        { "import 'dotenv/config'\nexport default {}", "{}", "t.js:1:1: " DOTENV },
-        { "import dotenv from 'dotenv'\ndotenv.config()\nexport default {}", "{}", "t.js:2:1: " DOTENV },
+        /* a missing .env is ignored, as dotenv does */
+        { "require('dotenv').config({ path: 'missing.env' })\nmodule.exports = { a: process.env.FROM_PROD }", "{}",
+          "t.js:1:1: warning: dotenv: no file /srv/app/missing.env (ignored, as dotenv does)\n" },
+        { "require('dotenv').config({ path: ['missing.env', '/nowhere/.env', 'prod.env'] })\n"
+          "module.exports = { a: process.env.FROM_PROD }", "{\"a\":\"1\"}",
+          "t.js:1:1: warning: dotenv: no file /srv/app/missing.env (ignored, as dotenv does)\n"
+          "t.js:1:1: warning: dotenv: no file /nowhere/.env (ignored, as dotenv does)\n" },
+        { "import 'dotenv/config'\nimport { config } from 'dotenv'\nconfig({ path: 'gone' })\nexport default {}", "{}",
+          "t.js:3:1: warning: dotenv: no file /srv/app/gone (ignored, as dotenv does)\n" },
+        /* ...process.env: only what the file names */
+        { "const { NODE_ENV, Z = 1 } = process.env\nmodule.exports = { env: { ...process.env, Y: 1, X: 'mine' }, "
+          "b: process.env['X'], c: process.env.NOPE, d: process.env[`HOME`] }",
+          "{\"env\":{\"NODE_ENV\":\"production\",\"X\":\"mine\",\"HOME\":\"/home/u\",\"Y\":1},\"b\":\"42\",\"d\":\"/home/u\"}",
+          "t.js:2:30: " SPREAD "NODE_ENV, X, HOME\n" },
+        { "module.exports = { env: { ...process.env } }", "{\"env\":{}}", "t.js:1:30: " SPREAD "none\n" },
+        { "require('dotenv').config()\nconst common = { ...process.env }\n"
+          "module.exports = [common, process.env.FROM_DOTENV, process.env.NODE_ENV, process.env.HOME, process.env.X, "
+          "process.env.EMPTY, process.env.MULTI, process.env.QUOTED, process.env.EMPTY_IN_FILE, process.env.SPACED, "
+          "process.env.NOPE]",
+          "[{\"FROM_DOTENV\":\"yes\",\"NODE_ENV\":\"production\",\"HOME\":\"/home/u\",\"X\":\"42\",\"EMPTY\":\"\","
+          "\"MULTI\":\"a\\nb\\nc\",\"QUOTED\":\"single # kept\",\"EMPTY_IN_FILE\":\"\",\"SPACED\":\"v w\"},\"yes\","
+          "\"production\",\"/home/u\",\"42\",\"\",\"a\\nb\\nc\",\"single # kept\",\"\",\"v w\",null]",
+          "t.js:2:21: " SPREAD "FROM_DOTENV, NODE_ENV, HOME, X, EMPTY, MULTI, QUOTED, EMPTY_IN_FILE and 1 more\n" },
+        /* before config(), the spread sees pmgen's environment only */
+        { "const early = { ...process.env }\nrequire('dotenv').config()\n"
+          "module.exports = { early, late: { ...process.env }, a: process.env.FROM_DOTENV }",
+          "{\"early\":{},\"late\":{\"FROM_DOTENV\":\"yes\"},\"a\":\"yes\"}",
+          "t.js:1:20: " SPREAD "none\nt.js:3:38: " SPREAD "FROM_DOTENV\n" },
 };
 
 static void test_warnings(void **state) {
@@ -615,6 +827,11 @@ static const struct {
         { "module.exports = { a: `a\n`, b: 1 }", "b", "2:7", "2:4" },
         { "module.exports = { a: 'x\\\ny', b: 1 }", "b", "2:8", "2:5" },
         { "/* a\nb */ module.exports = { a: 1 }", "a", "2:28", "2:25" },
+        { "require('dotenv').config()\nmodule.exports = { a: process.env.FROM_DOTENV }", "a", "2:23", "2:20" },
+        { "module.exports = { e: { ...process.env }, x: process.env.X }", "e.X", "1:28", "1:28" },
+        { "module.exports = { a: 7 - 2 * 3 }", "a", "1:23", NULL },
+        { "module.exports = { a: Math.max(1, 2) }", "a", "1:23", NULL },
+        { "module.exports = { a: +'1' }", "a", "1:23", NULL },
 };
 
 static void test_locations(void **state) {
@@ -626,6 +843,46 @@ static void test_locations(void **state) {
         assert_int_equal(failures, 0);
 }
 
+/* ---- other hosts: no home directory, no files; dotenv's settings in the environment ---- */
+
+static const char *dotenv_getenv(void *userdata, const char *name) {
+        (void) userdata;
+        if (strcmp(name, "DOTENV_CONFIG_PATH") == 0)
+                return "prod.env";
+        if (strcmp(name, "DOTENV_CONFIG_OVERRIDE") == 0)
+                return "true";
+        if (strcmp(name, "FROM_PROD") == 0)
+                return "env";
+        return NULL;
+}
+
+static void test_hosts(void **state) {
+        static const js_host bare = { .ncpus = 1, .cwd = "/" };
+        static const js_host dotenv_env = { .getenv = dotenv_getenv, .ncpus = 1, .cwd = "/", .read_file = fake_read_file };
+
+        (void) state;
+        failures = 0;
+        cur_host = &bare;
+        test_error_one("module.exports = { h: require('os').homedir() }", strlen("module.exports = { h: require('os').homedir() }"),
+                       "t.js:1:23: error: found os.homedir(), but the home directory is unknown (HOME is not set and the "
+                       "user has none), expected a path\n");
+        test_error_one("require('dotenv').config({ path: '~/.env' })\nmodule.exports = {}",
+                       strlen("require('dotenv').config({ path: '~/.env' })\nmodule.exports = {}"),
+                       "t.js:1:1: error: found a dotenv path starting with '~', but the home directory is unknown; "
+                       "expected an absolute path\n");
+        test_warning_one("require('dotenv').config()\nmodule.exports = { n: require('os').cpus().length }", "{\"n\":1}",
+                         "t.js:1:1: warning: dotenv: no file /srv/app/.env (ignored, as dotenv does)\n");
+        /* DOTENV_CONFIG_PATH and DOTENV_CONFIG_OVERRIDE, as dotenv reads them */
+        cur_host = &dotenv_env;
+        test_ok_one("import 'dotenv/config'\nexport default [process.env.FROM_PROD, process.env.FROM_DOTENV]",
+                    "[\"1\",\"prod\"]");
+        test_ok_one("require('dotenv').config({ path: '.env', override: false })\n"
+                    "module.exports = [process.env.FROM_PROD, process.env.FROM_DOTENV]",
+                    "[\"env\",\"yes\"]");
+        cur_host = &host;
+        assert_int_equal(failures, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ok),
@@ -633,6 +890,7 @@ int main(void) {
                 cmocka_unit_test(test_error_special),
                 cmocka_unit_test(test_warnings),
                 cmocka_unit_test(test_locations),
+                cmocka_unit_test(test_hosts),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,7 +17,7 @@
 #include "parse-js.h"
 #include "write.h"
 
-static const js_host host = { NULL, 2, "/srv", NULL };
+static const js_host host = { .ncpus = 2, .cwd = "/srv" };
 static const loc here = { "t.js", 1, 1 };
 static unsigned failures;
 

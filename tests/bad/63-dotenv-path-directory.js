@@ -1,0 +1,2 @@
+require('dotenv').config({ path: __dirname });
+module.exports = { apps: [{ name: 'api', script: 'server.js' }] };
