@@ -2,6 +2,8 @@
 #
 #   make            build pmgen and pmgen-shim into build/
 #   make demo       build, compile contrib/examples/ecosystem.config.js and run it in a throwaway systemd
+#   make bench      pmgen against PM2 and bare node, side by side (tests/bench/run.sh; as root, ~15 min;
+#                   BENCH_QUICK=1 for a smoke run)
 #   make check      unit, golden, bad-input, shim (valgrind), fuzz smoke, man lint and sandbox integration tests
 #   make fuzz       run the libFuzzer harnesses for FUZZ_SECONDS each (clang)
 #   make install    install under $(DESTDIR)$(PREFIX)
@@ -18,6 +20,11 @@ PKGLIBEXECDIR = $(LIBEXECDIR)/pmgen
 PKGDATADIR    = $(DATADIR)/pmgen
 SYSTEMD_UNIT_DIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 SYSTEMD_GENERATOR_DIR ?= $(shell pkg-config --variable=systemdsystemgeneratordir systemd 2>/dev/null || echo /lib/systemd/system-generators)
+# The systemd generators are pmgen itself under other names (pmgen(1), GENERATOR): `make install` links
+# pmgen-generator and pmgen-user-generator to $(BINDIR)/pmgen.
+SYSTEMD_USER_GENERATOR_DIR ?= $(shell pkg-config --variable=systemdusergeneratordir systemd 2>/dev/null || echo /usr/lib/systemd/user-generators)
+SYSTEMD_USER_UNIT_DIR ?= $(shell pkg-config --variable=systemduserunitdir systemd 2>/dev/null || echo /usr/lib/systemd/user)
+SYSCTL_DIR ?= $(shell pkg-config --variable=sysctldir systemd 2>/dev/null || echo /usr/lib/sysctl.d)
 
 VERSION := 0.1.0
 
@@ -153,6 +160,14 @@ check-integration: all
 demo: deps all
 	tests/demo.sh
 
+# Benchmarks against PM2 (README, "Benchmarks"): installs wrk, hyperfine and npm (unless a node package
+# such as NodeSource's already brings npm: it conflicts with Debian's), then PM2 from npm into a temporary
+# directory. Writes tests/bench/results/summary.md.
+.PHONY: bench
+bench: all
+	PMGEN_DEPS_EXTRA="wrk hyperfine $$(command -v npm >/dev/null || echo npm)" tests/deps.sh
+	tests/bench/run.sh
+
 install: $(B)/pmgen $(B)/pmgen-shim $(B)/libpmgen-bind.so
 	install -Dm755 $(B)/pmgen $(DESTDIR)$(BINDIR)/pmgen
 	install -Dm755 $(B)/pmgen-shim $(DESTDIR)$(PKGLIBEXECDIR)/pmgen-shim
@@ -160,16 +175,23 @@ install: $(B)/pmgen $(B)/pmgen-shim $(B)/libpmgen-bind.so
 	install -Dm644 src/node/node-preload.cjs $(DESTDIR)$(PKGDATADIR)/node-preload.cjs
 	install -Dm644 units/pmgen.target $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen.target
 	install -Dm644 units/pmgen-ns@.target $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen-ns@.target
+	install -d $(DESTDIR)$(SYSTEMD_GENERATOR_DIR) $(DESTDIR)$(SYSTEMD_USER_GENERATOR_DIR)
+	ln -sf $(BINDIR)/pmgen $(DESTDIR)$(SYSTEMD_GENERATOR_DIR)/pmgen-generator
+	ln -sf $(BINDIR)/pmgen $(DESTDIR)$(SYSTEMD_USER_GENERATOR_DIR)/pmgen-user-generator
+	install -Dm644 units/pmgen.target $(DESTDIR)$(SYSTEMD_USER_UNIT_DIR)/pmgen.target
+	install -Dm644 contrib/sysctl.d/60-pmgen.conf $(DESTDIR)$(SYSCTL_DIR)/60-pmgen.conf
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	for m in man/*.[158]; do install -m644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pmgen $(DESTDIR)$(PKGLIBEXECDIR)/pmgen-shim $(DESTDIR)$(PKGDATADIR)/node-preload.cjs \
 		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen.target $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen-ns@.target \
-		$(DESTDIR)$(PKGLIBEXECDIR)/libpmgen-bind.so
+		$(DESTDIR)$(PKGLIBEXECDIR)/libpmgen-bind.so \
+		$(DESTDIR)$(SYSTEMD_GENERATOR_DIR)/pmgen-generator $(DESTDIR)$(SYSTEMD_USER_GENERATOR_DIR)/pmgen-user-generator \
+		$(DESTDIR)$(SYSTEMD_USER_UNIT_DIR)/pmgen.target $(DESTDIR)$(SYSCTL_DIR)/60-pmgen.conf
 	for m in man/*.[158]; do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)

@@ -16,6 +16,7 @@ typedef struct compile_opts {
         const char *shim_path;
         const char *preload_path;
         const char *generator;    /* name in the header line */
+        bool user;                /* units for the user manager (generate --user) */
 } compile_opts;
 
 typedef struct decl_file {

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* pmgen: the command line. Verbs are thin: they call the compile pipeline
- * (compile.c) and print what it found. Exit codes (pmgen(1)):
- *   0 success, 1 the declarations have errors, 2 usage error, 3 system error. */
+ * (compile.c), apply (apply.c), PM2's verbs (verbs.c) or import (import.c) and print
+ * what they found. Run as pmgen-generator or pmgen-user-generator it is the systemd
+ * generator (generator.c). Exit codes (pmgen(1), cli.h):
+ *   0 success, 1 the declarations have errors, 2 usage error, 3 system error,
+ *   4 a systemd job failed, 5 no such app. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,27 +12,56 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apply.h"
+#include "cli.h"
 #include "compile.h"
+#include "generator.h"
 #include "host.h"
+#include "import.h"
+#include "verbs.h"
 #include "write.h"
 
-enum { EXIT_DECL = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
-
 static const char usage_text[] =
-        "Usage: pmgen COMMAND [OPTIONS] FILE...\n"
+        "Usage: pmgen COMMAND [OPTIONS] [ARG...]\n"
         "\n"
-        "Compile PM2 ecosystem files (or pmgen INI files) into systemd units.\n"
+        "Compile PM2 ecosystem files (or pmgen INI files) into systemd units, apply them\n"
+        "and run PM2's verbs against systemd.\n"
         "\n"
-        "Commands:\n"
+        "Compiling:\n"
         "  check FILE...             validate; print every problem as file:line:col\n"
         "  generate FILE... -o DIR   write the units of every app into DIR\n"
         "  convert FILE [--to ini|js|json]\n"
         "                            print the declaration in another form (default:\n"
         "                            .js/.json -> ini, .ini -> js)\n"
         "\n"
+        "Running (like PM2):\n"
+        "  apply [FILE...]           converge systemd to the declarations (default:\n"
+        "                            ./ecosystem.config.js); --env, --dry-run, --prune\n"
+        "  ls | status               instances: pid, uptime, restarts, status, cpu, memory\n"
+        "  logs [APP]                the apps' journal records; --lines N, -f, --err, --json\n"
+        "  start|stop APP|all        start or stop an app's target\n"
+        "  restart APP|all           restart its instances; --update-env regenerates first\n"
+        "  reload APP|all            reload the instances one at a time\n"
+        "  scale APP N|+N|-N         change its instance count in the declaration, converge\n"
+        "  delete APP|all            stop it and remove its declaration\n"
+        "  describe APP              declaration, units, env (masked), sockets, limits, exits\n"
+        "  import [DUMP]             PM2's dump.pm2 as a declaration (-o FILE, --apply)\n"
+        "  generator DIR [DIR DIR]   run the systemd generator (as pmgen-generator does)\n"
+        "\n"
         "Options:\n"
         "  -e, --env NAME            apply env_NAME over env (PM2's --env)\n"
-        "  -o, --output DIR          where generate writes (e.g. /etc/systemd/system)\n"
+        "  -o, --output DIR|FILE     where generate (a directory) or import (a file) writes\n"
+        "      --user                the user manager (systemctl --user) and ~/.config/pmgen\n"
+        "      --dry-run             apply, scale, delete: print the plan, change nothing\n"
+        "      --prune               apply: also remove apps applied earlier from other files\n"
+        "      --json                ls, logs: JSON for scripts\n"
+        "  -n, --lines N             logs: the last N records (default 15)\n"
+        "  -f, --follow              logs: keep printing new records\n"
+        "      --err                 logs: records at priority warning or worse\n"
+        "      --update-env          restart: regenerate the units from the declarations first\n"
+        "      --apply               import: apply the imported declaration at once\n"
+        "      --all-env             import: keep the session variables of PM2's environment\n"
+        "      --to ini|js|json      convert, import: the form to print\n"
         "      --eval                let node evaluate a .js file that needs real code\n"
         "                            (it runs the file; the generator never does)\n"
         "      --shim PATH           pmgen-shim path written into units\n"
@@ -40,14 +72,15 @@ static const char usage_text[] =
         "  -h, --help                show this help\n"
         "      --version             show the version\n"
         "\n"
-        "Exit status: 0 ok, 1 errors in the declarations, 2 usage, 3 system error.\n"
-        "See pmgen(1) and pmgen.ini(5).\n";
+        "Exit status: 0 ok, 1 errors in the declarations, 2 usage, 3 system error,\n"
+        "4 a systemd job failed, 5 no such app. See pmgen(1) and pmgen.ini(5).\n";
 
 typedef struct cli {
         compile_opts co;
         const char *output;
         const char *to;
         bool quiet;
+        verb_opts v;
 } cli;
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -55,18 +88,6 @@ static int usage_error(const char *fmt, const char *arg) {
         fprintf(stderr, fmt, arg);
         fprintf(stderr, "\nTry 'pmgen --help'.\n");
         return EXIT_USAGE;
-}
-
-static void print_diags(const diag_list *dl, bool quiet) {
-        strbuf sb = STRBUF_INIT;
-
-        for (size_t i = 0; i < dl->n; i++)
-                if (!quiet || dl->v[i].level == DIAG_ERROR)
-                        diag_render_one(&dl->v[i], &sb);
-        if (dl->oom)
-                strbuf_adds(&sb, "pmgen: out of memory while recording diagnostics\n");
-        fputs(strbuf_str(&sb), stderr);
-        strbuf_free(&sb);
 }
 
 static int exit_for(int r) {
@@ -175,19 +196,81 @@ static int cmd_convert(cli *c, const char *file) {
         return exit_for(r);
 }
 
+/* Which options each command takes (a bit per option below). */
+enum {
+        O_ENV = 1 << 0, O_OUTPUT = 1 << 1, O_EVAL = 1 << 2, O_SHIM = 1 << 3, O_TO = 1 << 4, O_USER = 1 << 5,
+        O_DRY = 1 << 6, O_PRUNE = 1 << 7, O_JSON = 1 << 8, O_LINES = 1 << 9, O_FOLLOW = 1 << 10, O_ERR = 1 << 11,
+        O_UPDATE = 1 << 12, O_APPLY = 1 << 13, O_ALLENV = 1 << 14,
+};
+
+typedef struct command {
+        const char *name, *alias;
+        unsigned opts;
+        int min_args, max_args; /* -1: any */
+        const char *args;       /* for messages */
+} command;
+
+static const command commands[] = {
+        { "check", NULL, O_ENV | O_EVAL | O_SHIM, 1, -1, "FILE..." },
+        { "generate", NULL, O_ENV | O_EVAL | O_SHIM | O_OUTPUT | O_USER, 1, -1, "FILE... -o DIR" },
+        { "convert", NULL, O_ENV | O_EVAL | O_TO, 1, 1, "FILE" },
+        { "apply", NULL, O_ENV | O_EVAL | O_USER | O_DRY | O_PRUNE, 0, -1, "[FILE...]" },
+        { "ls", "status", O_USER | O_JSON, 0, 0, "" },
+        { "list", NULL, O_USER | O_JSON, 0, 0, "" },
+        { "logs", "log", O_USER | O_JSON | O_LINES | O_FOLLOW | O_ERR, 0, 1, "[APP]" },
+        { "start", NULL, O_USER, 1, 1, "APP|all" },
+        { "stop", NULL, O_USER, 1, 1, "APP|all" },
+        { "restart", NULL, O_USER | O_UPDATE, 1, 1, "APP|all" },
+        { "reload", NULL, O_USER, 1, 1, "APP|all" },
+        { "scale", NULL, O_USER | O_DRY, 2, 2, "APP N|+N|-N" },
+        { "delete", "del", O_USER | O_DRY, 1, 1, "APP|all" },
+        { "describe", "show", O_USER, 1, 1, "APP" },
+        { "import", NULL, O_USER | O_OUTPUT | O_TO | O_APPLY | O_ENV | O_DRY | O_ALLENV, 0, 1, "[DUMP]" },
+        { "generator", NULL, O_USER, 1, 3, "DIR [DIR DIR]" },
+        { "help", NULL, 0, 0, 1, "" },
+};
+
+static const command *find_command(const char *name) {
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(commands[i].name, name) == 0 || (commands[i].alias && strcmp(commands[i].alias, name) == 0))
+                        return &commands[i];
+        return NULL;
+}
+
+static const char *prog_base(const char *argv0) {
+        const char *b = argv0 ? strrchr(argv0, '/') : NULL;
+
+        return b ? b + 1 : argv0 ? argv0 : "pmgen";
+}
+
 int main(int argc, char **argv) {
-        enum { OPT_EVAL = 256, OPT_SHIM, OPT_PRELOAD, OPT_VERSION, OPT_TO };
+        enum {
+                OPT_EVAL = 256, OPT_SHIM, OPT_PRELOAD, OPT_VERSION, OPT_TO, OPT_USER, OPT_DRY, OPT_PRUNE, OPT_JSON, OPT_ERR,
+                OPT_UPDATE, OPT_APPLY, OPT_ALLENV,
+        };
         static const struct option opts[] = {
                 { "env", required_argument, NULL, 'e' },       { "output", required_argument, NULL, 'o' },
                 { "eval", no_argument, NULL, OPT_EVAL },         { "shim", required_argument, NULL, OPT_SHIM },
                 { "node-preload", required_argument, NULL, OPT_PRELOAD },
                 { "to", required_argument, NULL, OPT_TO },       { "quiet", no_argument, NULL, 'q' },
+                { "user", no_argument, NULL, OPT_USER },         { "dry-run", no_argument, NULL, OPT_DRY },
+                { "prune", no_argument, NULL, OPT_PRUNE },       { "json", no_argument, NULL, OPT_JSON },
+                { "lines", required_argument, NULL, 'n' },       { "follow", no_argument, NULL, 'f' },
+                { "err", no_argument, NULL, OPT_ERR },           { "update-env", no_argument, NULL, OPT_UPDATE },
+                { "apply", no_argument, NULL, OPT_APPLY },       { "all-env", no_argument, NULL, OPT_ALLENV },
                 { "help", no_argument, NULL, 'h' },              { "version", no_argument, NULL, OPT_VERSION },
                 { NULL, 0, NULL, 0 },
         };
-        cli c = { .co = { .shim_path = PMGEN_SHIM_PATH, .preload_path = PMGEN_NODE_PRELOAD_PATH, .generator = "pmgen" } };
-        const char *cmd;
+        cli c = { .co = { .shim_path = PMGEN_SHIM_PATH, .preload_path = PMGEN_NODE_PRELOAD_PATH, .generator = "pmgen" },
+                  .v = { .lines = -1 } };
+        const char *cmd, *base = prog_base(argv[0]);
+        const command *cd;
+        unsigned given = 0;
         int o;
+
+        /* The systemd generator: the same binary under another name. */
+        if (strcmp(base, "pmgen-generator") == 0 || strcmp(base, "pmgen-user-generator") == 0)
+                return generator_main(argc, argv, generator_is_user(getenv("SYSTEMD_SCOPE"), base));
 
         if (argc >= 2 && argv[1][0] != '-') {
                 cmd = argv[1];
@@ -196,28 +279,92 @@ int main(int argc, char **argv) {
                 argv++;
         } else
                 cmd = NULL;
-        while ((o = getopt_long(argc, argv, "e:o:qh", opts, NULL)) != -1) {
+        /* `pmgen scale APP -1`: a count, not an option. */
+        bool negative_count = false;
+
+        if (cmd && strcmp(cmd, "scale") == 0)
+                for (int i = 1; i < argc; i++)
+                        if (argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9' &&
+                            strspn(argv[i] + 1, "0123456789") == strlen(argv[i] + 1)) {
+                                argv[i][0] = '~';
+                                negative_count = true;
+                        }
+        while ((o = getopt_long(argc, argv, "e:o:qhn:f", opts, NULL)) != -1) {
                 switch (o) {
                 case 'e':
-                        c.co.profile = optarg;
+                        c.co.profile = c.v.profile = optarg;
+                        given |= O_ENV;
                         break;
                 case 'o':
-                        c.output = optarg;
+                        c.output = c.v.output = optarg;
+                        given |= O_OUTPUT;
                         break;
                 case OPT_EVAL:
                         c.co.eval = true;
+                        given |= O_EVAL;
                         break;
                 case OPT_SHIM:
                         c.co.shim_path = optarg;
+                        given |= O_SHIM;
                         break;
                 case OPT_PRELOAD:
                         c.co.preload_path = optarg;
+                        given |= O_SHIM;
                         break;
                 case OPT_TO:
-                        c.to = optarg;
+                        c.to = c.v.to = optarg;
+                        given |= O_TO;
                         break;
                 case 'q':
-                        c.quiet = true;
+                        c.quiet = c.v.quiet = true;
+                        break;
+                case OPT_USER:
+                        c.v.user = true;
+                        given |= O_USER;
+                        break;
+                case OPT_DRY:
+                        c.v.dry_run = true;
+                        given |= O_DRY;
+                        break;
+                case OPT_PRUNE:
+                        c.v.prune = true;
+                        given |= O_PRUNE;
+                        break;
+                case OPT_JSON:
+                        c.v.json = true;
+                        given |= O_JSON;
+                        break;
+                case 'n': {
+                        char *end = NULL;
+                        long x;
+
+                        errno = 0;
+                        x = strtol(optarg, &end, 10);
+                        if (errno || !*optarg || *end || x < 0 || x > 1000000)
+                                return usage_error("--lines: expected a number from 0 to 1000000, found '%s'", optarg);
+                        c.v.lines = x;
+                        given |= O_LINES;
+                        break;
+                }
+                case 'f':
+                        c.v.follow = true;
+                        given |= O_FOLLOW;
+                        break;
+                case OPT_ERR:
+                        c.v.err_only = true;
+                        given |= O_ERR;
+                        break;
+                case OPT_UPDATE:
+                        c.v.update_env = true;
+                        given |= O_UPDATE;
+                        break;
+                case OPT_APPLY:
+                        c.v.apply = true;
+                        given |= O_APPLY;
+                        break;
+                case OPT_ALLENV:
+                        c.v.all_env = true;
+                        given |= O_ALLENV;
                         break;
                 case 'h':
                         fputs(usage_text, stdout);
@@ -233,29 +380,82 @@ int main(int argc, char **argv) {
         if (!cmd && optind < argc)
                 cmd = argv[optind++];
         if (!cmd)
-                return usage_error("%s", "missing command (check, generate or convert)");
-        int nfiles = argc - optind;
-        char **files = argv + optind;
+                return usage_error("%s", "missing command (apply, ls, logs, check, generate … : see pmgen --help)");
+        int nargs = argc - optind;
+        char **args = argv + optind;
 
+        cd = find_command(cmd);
+        if (!cd)
+                return usage_error("unknown command '%s' (see pmgen --help)", cmd);
+        if (given & ~cd->opts) {
+                static const char *const names[] = { "--env",  "--output", "--eval",  "--shim",       "--to",
+                                                     "--user", "--dry-run", "--prune", "--json",       "--lines",
+                                                     "--follow", "--err",   "--update-env", "--apply", "--all-env" };
+
+                for (unsigned b = 0; b < 15; b++)
+                        if ((given & ~cd->opts) & (1u << b)) {
+                                fprintf(stderr, "pmgen: %s does not take %s\nTry 'pmgen --help'.\n", cd->name, names[b]);
+                                return EXIT_USAGE;
+                        }
+        }
+        if (nargs < cd->min_args || (cd->max_args >= 0 && nargs > cd->max_args)) {
+                fprintf(stderr, "pmgen: %s: expected %s%s\nTry 'pmgen --help'.\n", cd->name, cd->args[0] ? cd->args : "no argument",
+                        nargs > cd->max_args && cd->max_args >= 0 ? ", found more" : "");
+                return EXIT_USAGE;
+        }
         if (c.co.shim_path[0] != '/' || c.co.preload_path[0] != '/')
                 return usage_error("%s", "--shim and --node-preload need absolute paths");
-        if (strcmp(cmd, "check") == 0 || strcmp(cmd, "generate") == 0) {
-                bool gen = cmd[0] == 'g';
+        if (strcmp(cd->name, "check") == 0 || strcmp(cd->name, "generate") == 0) {
+                bool gen = cd->name[0] == 'g';
 
-                if (nfiles < 1)
-                        return usage_error("%s: expected at least one declaration file", cmd);
                 if (gen && !c.output)
                         return usage_error("%s", "generate: expected -o DIR (for example -o /etc/systemd/system)");
-                return cmd_check_or_generate(&c, gen, nfiles, files);
+                c.co.user = c.v.user;
+                return cmd_check_or_generate(&c, gen, nargs, args);
         }
-        if (strcmp(cmd, "convert") == 0) {
-                if (nfiles != 1)
-                        return usage_error("%s", "convert: expected exactly one declaration file");
-                return cmd_convert(&c, files[0]);
+        if (strcmp(cd->name, "convert") == 0)
+                return cmd_convert(&c, args[0]);
+        if (strcmp(cd->name, "apply") == 0) {
+                if (c.co.eval)
+                        return usage_error("%s", "apply: --eval is not supported (the generator never runs node: "
+                                                 "`pmgen convert --eval FILE > apps.ini` and apply that)");
+                return cmd_apply(&c.v, nargs, args);
         }
-        if (strcmp(cmd, "help") == 0) {
-                fputs(usage_text, stdout);
-                return 0;
+        if (strcmp(cd->name, "ls") == 0 || strcmp(cd->name, "list") == 0)
+                return cmd_ls(&c.v);
+        if (strcmp(cd->name, "logs") == 0)
+                return cmd_logs(&c.v, nargs ? args[0] : NULL);
+        if (strcmp(cd->name, "start") == 0)
+                return cmd_start(&c.v, args[0]);
+        if (strcmp(cd->name, "stop") == 0)
+                return cmd_stop(&c.v, args[0]);
+        if (strcmp(cd->name, "restart") == 0)
+                return cmd_restart(&c.v, args[0]);
+        if (strcmp(cd->name, "reload") == 0)
+                return cmd_reload(&c.v, args[0]);
+        if (strcmp(cd->name, "scale") == 0) {
+                if (negative_count && args[1][0] == '~')
+                        args[1][0] = '-';
+                return cmd_scale(&c.v, args[0], args[1]);
         }
-        return usage_error("unknown command '%s' (expected check, generate or convert)", cmd);
+        if (strcmp(cd->name, "delete") == 0)
+                return cmd_delete(&c.v, args[0]);
+        if (strcmp(cd->name, "describe") == 0)
+                return cmd_describe(&c.v, args[0]);
+        if (strcmp(cd->name, "import") == 0) {
+                if ((c.v.profile || c.v.dry_run) && !c.v.apply)
+                        return usage_error("%s", "import: --env and --dry-run go with --apply");
+                if (c.v.apply && c.output)
+                        return usage_error("%s", "import: -o writes a file, --apply applies: choose one");
+                return cmd_import(&c.v, nargs ? args[0] : NULL);
+        }
+        if (strcmp(cd->name, "generator") == 0) {
+                char *gargv[5] = { (char *) "pmgen-generator", NULL, NULL, NULL, NULL };
+
+                for (int i = 0; i < nargs; i++)
+                        gargv[i + 1] = args[i];
+                return generator_main(nargs + 1, gargv, c.v.user);
+        }
+        fputs(usage_text, stdout);
+        return 0;
 }

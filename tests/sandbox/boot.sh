@@ -104,6 +104,15 @@ for t in "$r"/etc/systemd/system/timers.target.wants/*.timer; do
         ln -sf /dev/null "$r/etc/systemd/system/${t##*/}"
 done
 
+# Files to find in the box at boot (SANDBOX_SEED, see lib.sh): what a machine had on disk before it booted,
+# e.g. pmgen's declarations and the generator for a reboot test. Directory symlinks of the root (/lib →
+# usr/lib) are kept.
+if [ -n "${SANDBOX_SEED:-}" ]; then
+        [ -d "$SANDBOX_SEED" ] || die "SANDBOX_SEED=$SANDBOX_SEED is not a directory"
+        tar -C "$SANDBOX_SEED" -cf - . | tar -C "$r" -xpf - --keep-directory-symlink --no-overwrite-dir ||
+                die "cannot copy SANDBOX_SEED=$SANDBOX_SEED into the box"
+fi
+
 echo "$name" >"$r/etc/hostname"
 hostname "$name"
 
@@ -115,4 +124,4 @@ umount -l /oldroot
 rmdir /oldroot
 
 exec env -i container="$name" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        /lib/systemd/systemd --system --unit=basic.target --show-status=no
+        /lib/systemd/systemd --system --unit="${SANDBOX_UNIT:-basic.target}" --show-status=no

@@ -37,6 +37,11 @@
 #   SANDBOX_BOOT_TIMEOUT  60 seconds until the box must be up
 #   SANDBOX_EXEC_TIMEOUT  600 seconds per sandbox_exec
 #   SANDBOX_QUIET         set to 1 to silence the progress lines on stderr
+#   SANDBOX_SEED          a directory whose tree is copied into the box's root before its systemd starts (export
+#                         it before sandbox_boot): files the "machine" has at boot, such as /etc/pmgen and an
+#                         installed generator for a reboot test (tear one box down, boot the next with its files)
+#   SANDBOX_UNIT          the unit the box boots to (export it before sandbox_boot; default basic.target, which keeps
+#                         the boot small); a reboot test boots multi-user.target with the host's own wants masked
 #
 # What the host keeps of a box: nothing. Its mounts live in its own mount namespace and vanish with it; the
 # scratch dir under SANDBOX_STATE_DIR is an empty directory on the host and is removed; systemd's cgroups

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* The apps a verb knows, and their instances: the ones declared in the store
+ * (store.h) and the ones whose targets systemd has loaded with
+ * Documentation=man:pmgen(1) (from `pmgen generate`). An app's instances are the
+ * NAME@N.service units its NAME.target wants, plus any other NAME@N.service still
+ * running; when the target is not loaded, the count its declaration gives.
+ *
+ * Ownership: an app_set owns everything in it (app_set_free); known_app.entry and
+ * .a point into the set's store list and declarations. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "cli.h"
+#include "compile.h"
+#include "store.h"
+
+typedef struct known_app {
+        char *name;
+        const store_entry *entry; /* the store file declaring it, or NULL */
+        bool writable;            /* that file is in the config dir */
+        unsigned declared;        /* instances its declaration gives (0: unknown) */
+        unsigned port;
+        const app *a;             /* in decls, or NULL */
+        size_t decl_index;
+} known_app;
+
+typedef struct app_set {
+        store_paths sp;
+        store_list sl;
+        decl_file *decls; /* one per store entry (unloadable ones are empty) */
+        known_app *v;
+        size_t n;
+        pbus *bus;
+} app_set;
+
+typedef struct inst {
+        unsigned n;
+        bool socket;
+} inst;
+
+/* Loads the store's declarations and connects to the manager (need_bus: a failure
+ * to connect is an error, else the set has no bus). Returns an exit status. */
+int app_set_load(const verb_opts *o, app_set *s, bool need_bus);
+void app_set_free(app_set *s);
+known_app *app_find(app_set *s, const char *name);
+/* The apps APP names: one app, `all` (allow_all), or the apps of a namespace. *ret
+ * is malloc'd (free it, not the apps). An exit status (EXIT_NOAPP, reported). */
+int app_select(app_set *s, const char *arg, bool allow_all, known_app ***ret, size_t *n);
+/* The instances, sorted (running_only: those systemd runs now). *ret malloc'd. */
+int instances_of(app_set *s, const known_app *ka, bool running_only, inst **ret, size_t *n);
+int running_instances(app_set *s, const known_app *ka, inst **in, size_t *n);
+
+/* The app's pid: the first child of the main process when that is pmgen-shim. */
+uint32_t app_pid(uint32_t main_pid);
+/* app_pid() of a service's MainPID. */
+uint32_t pid_of_unit(pbus *b, const char *unit);
+/* How long PID has run (usec, from /proc), or UINT64_MAX. */
+uint64_t pid_uptime(uint32_t pid);
+uint64_t realtime_usec(void);
+uint64_t mono_usec(void);
