@@ -4,9 +4,12 @@
 #   make demo       build, compile contrib/examples/ecosystem.config.js and run it in a throwaway systemd
 #   make bench      pmgen against PM2 and bare node, side by side (tests/bench/run.sh; as root, ~15 min;
 #                   BENCH_QUICK=1 for a smoke run)
-#   make check      unit, golden, bad-input, shim (valgrind), fuzz smoke, man lint and sandbox integration tests
+#   make check      unit, golden, bad-input, shim (valgrind), fuzz smoke, man lint, completions and sandbox
+#                   integration tests (the Debian package's included)
 #   make fuzz       run the libFuzzer harnesses for FUZZ_SECONDS each (clang)
 #   make install    install under $(DESTDIR)$(PREFIX)
+#   make deb        the Debian package (pkg/deb/, dpkg-buildpackage) into build/deb/, checked by lintian if installed
+#   make rpm        the RPM package (pkg/rpm/pmgen.spec, rpmbuild -bb) into build/rpm/RPMS/
 #
 # `make deps` installs the Debian packages the build and tests need (as root), or prints the command.
 
@@ -25,6 +28,8 @@ SYSTEMD_GENERATOR_DIR ?= $(shell pkg-config --variable=systemdsystemgeneratordir
 SYSTEMD_USER_GENERATOR_DIR ?= $(shell pkg-config --variable=systemdusergeneratordir systemd 2>/dev/null || echo /usr/lib/systemd/user-generators)
 SYSTEMD_USER_UNIT_DIR ?= $(shell pkg-config --variable=systemduserunitdir systemd 2>/dev/null || echo /usr/lib/systemd/user)
 SYSCTL_DIR ?= $(shell pkg-config --variable=sysctldir systemd 2>/dev/null || echo /usr/lib/sysctl.d)
+BASH_COMPLETION_DIR ?= $(DATADIR)/bash-completion/completions
+ZSH_COMPLETION_DIR  ?= $(DATADIR)/zsh/vendor-completions
 
 VERSION := 0.1.0
 
@@ -65,7 +70,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 15
 
 .DELETE_ON_ERROR:
-.PHONY: all deps demo check check-unit check-golden check-bad check-shim check-verify check-man \
+.PHONY: all deps demo check check-unit check-golden check-bad check-shim check-verify check-man check-completions \
         check-fuzz check-integration fuzz install uninstall clean golden-update
 
 all: $(B)/pmgen $(B)/pmgen-shim $(B)/libpmgen-bind.so $(B)/san/pmgen
@@ -97,7 +102,7 @@ $(B)/san/pmgen: $(CLI_SRC:%.c=$(B)/san/%.o) $(B)/san/libpmgen.a
 $(B)/libpmgen-bind.so: src/preload/bind.c src/preload/bind-proto.h
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	@$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,-z,defs -o $@ src/preload/bind.c -ldl -lpthread
+	@$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,-z,defs -o $@ src/preload/bind.c -ldl -lpthread $(LDFLAGS)
 
 $(B)/pmgen-shim: $(SHIM_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS_SD) $(LDFLAGS)
@@ -115,7 +120,8 @@ $(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
 deps:
 	@tests/deps.sh
 
-check: deps all check-unit check-golden check-bad check-shim check-verify check-man check-fuzz check-integration
+check: deps all check-unit check-golden check-bad check-shim check-verify check-man check-completions check-fuzz \
+       check-integration
 	@echo "make check: all passed"
 
 check-unit: $(UNIT_TESTS)
@@ -139,6 +145,9 @@ check-verify: $(B)/pmgen $(B)/san/tests/test-calendar
 
 check-man:
 	tests/man-lint.sh
+
+check-completions:
+	tests/completions.sh
 
 check-fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do n=$${f##*/}; echo "== $$n ($(FUZZ_SMOKE_SECONDS)s)"; \
@@ -182,6 +191,9 @@ install: $(B)/pmgen $(B)/pmgen-shim $(B)/libpmgen-bind.so
 	install -Dm644 contrib/sysctl.d/60-pmgen.conf $(DESTDIR)$(SYSCTL_DIR)/60-pmgen.conf
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	for m in man/*.[158]; do install -m644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+	ln -sf pmgen-generator.8 $(DESTDIR)$(MANDIR)/man8/pmgen-user-generator.8
+	install -Dm644 contrib/completions/pmgen.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/pmgen
+	install -Dm644 contrib/completions/_pmgen $(DESTDIR)$(ZSH_COMPLETION_DIR)/_pmgen
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pmgen $(DESTDIR)$(PKGLIBEXECDIR)/pmgen-shim $(DESTDIR)$(PKGDATADIR)/node-preload.cjs \
@@ -190,8 +202,51 @@ uninstall:
 		$(DESTDIR)$(SYSTEMD_GENERATOR_DIR)/pmgen-generator $(DESTDIR)$(SYSTEMD_USER_GENERATOR_DIR)/pmgen-user-generator \
 		$(DESTDIR)$(SYSTEMD_USER_UNIT_DIR)/pmgen.target $(DESTDIR)$(SYSCTL_DIR)/60-pmgen.conf
 	for m in man/*.[158]; do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	rm -f $(DESTDIR)$(MANDIR)/man8/pmgen-user-generator.8 $(DESTDIR)$(BASH_COMPLETION_DIR)/pmgen \
+		$(DESTDIR)$(ZSH_COMPLETION_DIR)/_pmgen
+
+# ---- packages (README, "Packages") -------------------------------------------------------------------------
+# Both build from a copy of the working tree (build/ and VCS files left out), so the source tree never gets a
+# debian/ directory or rpmbuild's output. DEB_BUILD_OPTIONS is passed on (nocheck skips the unit tests).
+PKG_TREE_EXCLUDES = --exclude=./build --exclude=./debian --exclude-vcs
+DEB_OUT = $(B)/deb
+RPM_TOP = $(B)/rpm
+
+.PHONY: deb rpm
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+		{ echo "make deb: needs dpkg-dev and debhelper (apt-get install dpkg-dev debhelper)" >&2; exit 1; }
+	@v=$$(dpkg-parsechangelog -l pkg/deb/changelog -S Version); [ "$${v%%-*}" = "$(VERSION)" ] || \
+		{ echo "make deb: pkg/deb/changelog is at $$v, the Makefile at $(VERSION): add a changelog entry" >&2; exit 1; }
+	rm -rf $(DEB_OUT)
+	mkdir -p $(DEB_OUT)/pmgen-$(VERSION)
+	tar $(PKG_TREE_EXCLUDES) -cf - . | tar -C $(DEB_OUT)/pmgen-$(VERSION) -xf -
+	cp -R pkg/deb $(DEB_OUT)/pmgen-$(VERSION)/debian
+	cd $(DEB_OUT)/pmgen-$(VERSION) && dpkg-buildpackage -b -us -uc \
+		$(if $(findstring parallel=,$(DEB_BUILD_OPTIONS)),,-J$(shell nproc))
+	rm -rf $(DEB_OUT)/pmgen-$(VERSION)
+	@ls -1 $(DEB_OUT)/*.deb
+	@if command -v lintian >/dev/null; then \
+		echo "lintian $(DEB_OUT)/*.changes:"; \
+		lintian --display-level '>=warning' --fail-on error $(DEB_OUT)/*.changes \
+			&& echo "lintian: no errors" || { echo "lintian: errors (above)" >&2; exit 1; }; \
+	else echo "lintian is not installed: the package was not checked (apt-get install lintian)"; fi
+
+# rpmbuild checks BuildRequires against the rpm database, which is empty on Debian: there, --nodeps (the
+# build dependencies are Debian's, from tests/deps.sh).
+rpm:
+	@command -v rpmbuild >/dev/null || { echo "make rpm: needs rpmbuild (Debian: apt-get install rpm)" >&2; exit 1; }
+	rm -rf $(RPM_TOP)
+	mkdir -p $(RPM_TOP)/SOURCES $(RPM_TOP)/pmgen-$(VERSION)
+	tar $(PKG_TREE_EXCLUDES) -cf - . | tar -C $(RPM_TOP)/pmgen-$(VERSION) -xf -
+	tar -C $(RPM_TOP) -czf $(RPM_TOP)/SOURCES/pmgen-$(VERSION).tar.gz pmgen-$(VERSION)
+	rm -rf $(RPM_TOP)/pmgen-$(VERSION)
+	rpmbuild -bb --define '_topdir $(abspath $(RPM_TOP))' --define 'pmgen_version $(VERSION)' \
+		$$(rpm -q rpm >/dev/null 2>&1 || echo --nodeps) pkg/rpm/pmgen.spec
+	@find $(RPM_TOP)/RPMS -name '*.rpm'
 
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
+# (not those of the package builds' own copies of the tree)
+-include $(shell find $(B) \( -path '$(DEB_OUT)' -o -path '$(RPM_TOP)' \) -prune -o -name '*.d' -type f -print 2>/dev/null)

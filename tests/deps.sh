@@ -2,8 +2,12 @@
 # Install (as root) or name (otherwise) the Debian 12 packages that pmgen's build, tests and demo need.
 # PMGEN_DEPS_EXTRA adds packages (the benchmarks add wrk, hyperfine, npm).
 set -eu
+# debhelper and dpkg-dev build the .deb that tests/integration/test-package.sh installs; bash-completion and
+# zsh run the completion tests. lintian (~100 MB with its Perl stack, and slow) is left out: `make deb` and the
+# package test run it when it is installed (apt-get install lintian); `make rpm` needs rpm.
 PKGS="build-essential pkg-config libsystemd-dev libinih-dev libcmocka-dev clang valgrind mandoc
-      nodejs systemd util-linux procps iproute2 curl python3 ${PMGEN_DEPS_EXTRA:-}"
+      nodejs systemd util-linux procps iproute2 curl python3 debhelper dpkg-dev bash-completion zsh
+      ${PMGEN_DEPS_EXTRA:-}"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"

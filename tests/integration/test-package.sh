@@ -1,0 +1,232 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# shellcheck source-path=SCRIPTDIR
+# The Debian package, built from this tree and installed into a real systemd with dpkg:
+#   - `make deb` builds it (DEB_BUILD_OPTIONS="nocheck parallel=2": the unit tests run elsewhere in make check)
+#     and lintian, when installed, finds no error in it;
+#   - `dpkg -i` installs it in a box (whose root is an overlay of the host, so the dependencies are there);
+#     `dpkg -L pmgen` lists pmgen, the generators, pmgen-shim, libpmgen-bind.so, the Node preload, the
+#     units, the man pages (pmgen-generator(8) too), both completions and the examples, each at its place;
+#   - the example app, copied from /usr/share/doc/pmgen/examples to /srv/hello, goes up with the installed
+#     /usr/bin/pmgen apply --env production: the installed generator makes its units in
+#     /run/systemd/generator, their main process is the installed /usr/libexec/pmgen/pmgen-shim, both
+#     instances answer HTTP, `systemctl status` shows the generated units active;
+#   - the installed completions complete the running app's name (bash-completion's loader, zsh's fpath);
+#   - `dpkg -r pmgen` stops the app, removes the files and the generated units, and keeps /etc/pmgen.
+# Port 18400.
+#
+# PMGEN_TEST_DEB=PATH installs that .deb instead of building one (e.g. one `make deb` made earlier in the
+# same run).
+set -euo pipefail
+
+here=$(cd -P -- "$(dirname -- "$0")" && pwd -P)
+# shellcheck source=../sandbox/lib.sh
+. "$here/../sandbox/lib.sh"
+# shellcheck source=helpers.sh
+. "$here/helpers.sh"
+# shellcheck source=apply-lib.sh
+. "$here/apply-lib.sh"
+
+PMGEN_TEST_PORT=18400
+PORT=$PMGEN_TEST_PORT
+DIAG_UNITS="hello.target hello@*"
+REPO=$SANDBOX_REPO
+require_free_port
+t_init package
+
+heading "build the package"
+if [ -n "${PMGEN_TEST_DEB:-}" ]; then
+        [ -f "$PMGEN_TEST_DEB" ] || fatal "package" "PMGEN_TEST_DEB=$PMGEN_TEST_DEB does not exist"
+        DEB=$(cd -P -- "$(dirname -- "$PMGEN_TEST_DEB")" && pwd -P)/$(basename -- "$PMGEN_TEST_DEB")
+        info "PMGEN_TEST_DEB: installing $DEB (not rebuilt)"
+else
+        for tool in dpkg-buildpackage dh; do
+                command -v "$tool" >/dev/null || fatal "build tools" "$tool is missing (tests/deps.sh: debhelper, dpkg-dev)"
+        done
+        info "\$ DEB_BUILD_OPTIONS='nocheck parallel=2' make -C $REPO deb"
+        t0=$SECONDS
+        if ! DEB_BUILD_OPTIONS="nocheck parallel=2" make -C "$REPO" deb >"$T_WORK/deb.log" 2>&1; then
+                tail -n 40 "$T_WORK/deb.log" | sed 's/^/   | /'
+                fatal "make deb" "failed (log: $T_WORK/deb.log)"
+        fi
+        debs=("$REPO"/build/deb/pmgen_*.deb)
+        if [ "${#debs[@]}" != 1 ] || [ ! -f "${debs[0]}" ]; then
+                fatal "make deb" "expected one build/deb/pmgen_*.deb, found: ${debs[*]}"
+        fi
+        DEB=${debs[0]}
+        pass "make deb" "$(basename "$DEB"), $(du -k "$DEB" | cut -f1) kB, in $((SECONDS - t0)) s"
+        # make deb runs lintian when it is installed and fails on an error; say which it was.
+        if grep -q '^lintian: no errors' "$T_WORK/deb.log"; then
+                warnings=$(grep -c '^W: ' "$T_WORK/deb.log" || :)
+                pass "lintian" "no errors, $warnings warnings"
+                grep '^[WE]: ' "$T_WORK/deb.log" | sed 's/^/   | /' || :
+        else
+                info "lintian is not installed here: the package was not checked by it (apt-get install lintian)"
+        fi
+fi
+[ -d "$REPO/debian" ] && fail "source tree" "make deb left $REPO/debian behind"
+
+heading "install it with dpkg in a fresh systemd"
+sandbox_trap
+sandbox_boot package
+if sandbox_exec dpkg-query -W -f="\${Status}" pmgen 2>/dev/null | grep -q 'ok installed'; then
+        fatal "clean box" "pmgen is already installed on this machine (dpkg -r pmgen on the host first)"
+fi
+for f in /usr/local/bin/pmgen /usr/local/libexec/pmgen/pmgen-shim; do
+        if sandbox_exec test -e "$f"; then
+                info "removing $f in the box (a make install on the host): only the package's files may run"
+                sandbox_exec rm -f "$f"
+        fi
+done
+# A container image's policy-rc.d (exit 101: "start nothing") would keep the maintainer scripts from
+# stopping units, which a real machine lets them do.
+if sandbox_exec test -e /usr/sbin/policy-rc.d; then
+        info "removing /usr/sbin/policy-rc.d in the box (it forbids maintainer scripts to touch units)"
+        sandbox_exec rm -f /usr/sbin/policy-rc.d
+fi
+t0=$SECONDS
+if ! sandbox_exec env DEBIAN_FRONTEND=noninteractive dpkg -i "$DEB" >"$T_WORK/dpkg-i.log" 2>&1; then
+        sed 's/^/   | /' "$T_WORK/dpkg-i.log"
+        fatal "dpkg -i" "could not install $DEB"
+fi
+pass "dpkg -i" "$(basename "$DEB") in $((SECONDS - t0)) s"
+
+# The unit and generator directories are pkg-config's (Debian 12: /lib/systemd/...).
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd)
+gendir=$(pkg-config --variable=systemdsystemgeneratordir systemd)
+usergendir=$(pkg-config --variable=systemdusergeneratordir systemd)
+sandbox_exec dpkg -L pmgen >"$T_WORK/dpkg-L.txt"
+missing=
+for f in /usr/bin/pmgen "$gendir/pmgen-generator" "$usergendir/pmgen-user-generator" \
+        /usr/libexec/pmgen/pmgen-shim /usr/libexec/pmgen/libpmgen-bind.so /usr/share/pmgen/node-preload.cjs \
+        "$unitdir/pmgen.target" "$unitdir/pmgen-ns@.target" /usr/lib/systemd/user/pmgen.target \
+        /usr/lib/sysctl.d/60-pmgen.conf /usr/share/man/man1/pmgen.1.gz /usr/share/man/man5/pmgen.ini.5.gz \
+        /usr/share/man/man8/pmgen-generator.8.gz /usr/share/man/man8/pmgen-user-generator.8.gz \
+        /usr/share/man/man8/pmgen-shim.8.gz /usr/share/bash-completion/completions/pmgen \
+        /usr/share/zsh/vendor-completions/_pmgen /usr/share/doc/pmgen/copyright \
+        /usr/share/doc/pmgen/examples/ecosystem.config.js /usr/share/doc/pmgen/examples/server.js; do
+        grep -qxF "$f" "$T_WORK/dpkg-L.txt" || missing="$missing $f"
+done
+if [ -z "$missing" ]; then
+        pass "dpkg -L pmgen" "$(grep -c . "$T_WORK/dpkg-L.txt") paths: the generators in $gendir and $usergendir,\
+ pmgen-shim and libpmgen-bind.so in /usr/libexec/pmgen, man pages, completions, examples"
+else
+        fail "dpkg -L pmgen" "does not list:$missing"
+fi
+gen_target=$(sandbox_exec readlink -f "$gendir/pmgen-generator")
+user_target=$(sandbox_exec readlink -f "$usergendir/pmgen-user-generator")
+if [ "$gen_target" = /usr/bin/pmgen ] && [ "$user_target" = /usr/bin/pmgen ] &&
+        [ "$(sandbox_exec sh -c 'command -v pmgen')" = /usr/bin/pmgen ]; then
+        pass "the generators are the installed pmgen" "$(sandbox_exec pmgen --version)"
+else
+        fail "the generators are the installed pmgen" "pmgen-generator → $gen_target, pmgen-user-generator → $user_target," \
+                "pmgen on PATH: $(sandbox_exec sh -c 'command -v pmgen' || :)"
+fi
+
+heading "run the example from the installed paths"
+# shellcheck disable=SC2016
+sandbox_exec sh -ec 'rm -rf /srv/hello; mkdir -p /srv; cp -rT /usr/share/doc/pmgen/examples /srv/hello
+        chmod -R u=rwX,go=rX /srv/hello' || fatal "examples" "could not copy /usr/share/doc/pmgen/examples to /srv/hello"
+info "\$ HELLO_PORT=$PORT /usr/bin/pmgen apply /srv/hello/ecosystem.config.js --env production"
+t0=$SECONDS
+if ! sandbox_exec env HELLO_PORT="$PORT" /usr/bin/pmgen apply /srv/hello/ecosystem.config.js --env production \
+        >"$T_WORK/apply.out" 2>&1; then
+        sed 's/^/   | /' "$T_WORK/apply.out"
+        fatal "pmgen apply" "failed"
+fi
+sed 's/^/   | /' "$T_WORK/apply.out"
+if instances_are hello 2; then
+        pass "pmgen apply" "hello@0 and hello@1 active in $((SECONDS - t0)) s"
+else
+        fatal "pmgen apply" "hello@0 and hello@1 are not both active"
+fi
+
+svc=/run/systemd/generator/hello@.service
+if sandbox_exec grep -q '^# Automatically generated by pmgen-generator from /etc/pmgen/' "$svc" &&
+        sandbox_exec grep -q '^ExecStart=/usr/libexec/pmgen/pmgen-shim ' "$svc" &&
+        sandbox_exec test -f /run/systemd/generator/hello@.socket &&
+        sandbox_exec test -L /run/systemd/generator/multi-user.target.wants/hello.target; then
+        pass "the installed generator made the units" "$svc: ExecStart=/usr/libexec/pmgen/pmgen-shim …"
+else
+        fail "the installed generator made the units" "$(sandbox_exec ls -l /run/systemd/generator 2>&1 | tr '\n' ' ')" \
+                "$(sandbox_exec grep -E '^(# Auto|ExecStart=)' "$svc" 2>&1 | tr '\n' ' ')"
+fi
+shims=
+for i in 0 1; do
+        main=$(unit_prop "hello@$i.service" MainPID)
+        shims="$shims $(sandbox_exec readlink "/proc/$main/exe" 2>/dev/null || echo "?")"
+done
+if [ "$shims" = " /usr/libexec/pmgen/pmgen-shim /usr/libexec/pmgen/pmgen-shim" ]; then
+        pass "main processes" "both instances run /usr/libexec/pmgen/pmgen-shim"
+else
+        fail "main processes" "the instances' main processes run:$shims"
+fi
+
+http_many 30 "$T_WORK/spread.txt"
+sum=$(responses_summary "$T_WORK/spread.txt")
+info "$(oneline "$sum")"
+if [ "$(field "$sum" fail)" = 0 ] && [ "$(field "$sum" instances)" = 0,1 ] &&
+        [ "$(field "$sum" greetings)" = "hello from production" ]; then
+        pass "HTTP on both instances" "30 requests on 127.0.0.1:$PORT answered by instances 0 and 1 (pids $(field "$sum" pids))"
+else
+        fail "HTTP on both instances" "expected 30 answers from instances 0 and 1 with the production greeting; got $(oneline "$sum")"
+fi
+
+sandbox_exec systemctl status --no-pager -n 0 hello.target 'hello@*.service' >"$T_WORK/status.txt" 2>&1 || :
+sed 's/^/   | /' "$T_WORK/status.txt" | head -n 30
+# status names the declaration (SourcePath=) and "generated"; the unit files are the generator's.
+loaded=$(grep -c 'Loaded: loaded (/etc/pmgen/ecosystem.config.ini; generated)' "$T_WORK/status.txt" || :)
+running=$(grep -c 'Active: active (running)' "$T_WORK/status.txt" || :)
+shims=$(grep -c '─[0-9]* /usr/libexec/pmgen/pmgen-shim --app=hello' "$T_WORK/status.txt" || :)
+fragments=$(unit_prop hello.target FragmentPath),$(unit_prop hello@0.service FragmentPath),$(unit_prop hello@1.service FragmentPath)
+if [ "$loaded" = 3 ] && [ "$running" = 2 ] && [ "$shims" = 2 ] && [ "$fragments" = \
+        /run/systemd/generator/hello.target,/run/systemd/generator/hello@.service,/run/systemd/generator/hello@.service ]; then
+        pass "systemctl status" "hello.target, hello@0 and hello@1: 'loaded (/etc/pmgen/ecosystem.config.ini; generated)',\
+ units from /run/systemd/generator, both instances running pmgen-shim"
+else
+        fail "systemctl status" "expected hello.target and 2 instances generated from /etc/pmgen/ecosystem.config.ini and running" \
+                "pmgen-shim (found $loaded generated, $running running, $shims shims; unit files $fragments)"
+fi
+
+heading "the installed completions"
+for sh in bash zsh; do
+        got=$(sandbox_exec "$REPO/tests/completions.sh" --installed "$sh" "pmgen restart " 2>&1 || :)
+        if [ "$got" = "all hello" ]; then
+                pass "$sh completion" "'pmgen restart <TAB>' → $got"
+        else
+                fail "$sh completion" "'pmgen restart <TAB>' → '$got', expected 'all hello'"
+        fi
+done
+
+heading "dpkg -r pmgen"
+t0=$SECONDS
+if ! sandbox_exec env DEBIAN_FRONTEND=noninteractive dpkg -r pmgen >"$T_WORK/dpkg-r.log" 2>&1; then
+        sed 's/^/   | /' "$T_WORK/dpkg-r.log"
+        fatal "dpkg -r" "failed"
+fi
+pass "dpkg -r" "in $((SECONDS - t0)) s"
+left=
+for f in /usr/bin/pmgen "$gendir/pmgen-generator" "$usergendir/pmgen-user-generator" /usr/libexec/pmgen/pmgen-shim \
+        /usr/libexec/pmgen/libpmgen-bind.so /usr/share/pmgen/node-preload.cjs "$unitdir/pmgen.target" \
+        /usr/share/bash-completion/completions/pmgen /usr/share/zsh/vendor-completions/_pmgen \
+        /usr/share/man/man8/pmgen-generator.8.gz "$svc"; do
+        if sandbox_exec test -e "$f" || sandbox_exec test -L "$f"; then left="$left $f"; fi
+done
+if [ -z "$left" ]; then
+        pass "files removed" "the generators, pmgen-shim, libpmgen-bind.so, pmgen, the generated units"
+else
+        fail "files removed" "still there:$left"
+fi
+states=$(unit_prop hello@0.service ActiveState),$(unit_prop hello@1.service ActiveState)
+if [ "$states" = inactive,inactive ] && ! port_in_use "$PORT"; then
+        pass "the app stopped" "hello@0,1 inactive, nothing listens on $PORT"
+else
+        fail "the app stopped" "hello@0,1: $states; port $PORT: $(ss -Htln "sport = :$PORT" | head -n 2)"
+fi
+if sandbox_exec test -f /etc/pmgen/ecosystem.config.ini; then
+        pass "declarations kept" "/etc/pmgen/ecosystem.config.ini stays for a reinstall"
+else
+        fail "declarations kept" "/etc/pmgen/ecosystem.config.ini is gone"
+fi
+
+t_finish
