@@ -757,6 +757,12 @@ static int check_app(const app *a, diag_list *dl) {
                 diag_error(dl, mode->where, "exec_mode: expected \"fork\" or \"cluster\", found '%s'", mode->str.s);
                 r = -EINVAL;
         }
+        const value *sticky = get(a->decl, "sticky");
+
+        if (sticky && sticky->type == V_STRING && strcmp(sticky->str.s, "ip") != 0 && strcmp(sticky->str.s, "none") != 0) {
+                diag_error(dl, sticky->where, "sticky: expected \"ip\" or \"none\", found '%s'", sticky->str.s);
+                r = -EINVAL;
+        }
         if (a->cron_restart) {
                 size_t col = 0;
 
@@ -823,6 +829,9 @@ static int app_from(const value *v, app *a, diag_list *dl) {
         a->wait_ready = bool_of(v, "wait_ready", false);
         a->shutdown_with_message = bool_of(v, "shutdown_with_message", false);
         a->max_memory_restart = num_of(v, "max_memory_restart", 0, true);
+        const value *sticky = get(v, "sticky");
+
+        a->sticky_ip = sticky && sticky->type == V_STRING && strcmp(sticky->str.s, "ip") == 0;
         codes = get(v, "stop_exit_codes");
         if (codes) {
                 a->stop_exit_codes = calloc(codes->arr.n + 1, sizeof(unsigned));

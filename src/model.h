@@ -78,6 +78,7 @@ typedef struct app {
         bool listen_timeout_set;
         bool wait_ready, shutdown_with_message;
         uint64_t max_memory_restart; /* bytes, 0: none */
+        bool sticky_ip;      /* sticky: "ip" (pmgen's addition) */
         unsigned *stop_exit_codes;
         size_t n_stop_exit_codes;
         char *instance_var, *increment_var;

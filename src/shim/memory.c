@@ -11,8 +11,8 @@
 
 /* Big enough for /proc/self/cgroup with every v1 hierarchy and container-length paths. */
 #define PROC_CGROUP_MAX 8192
-/* A number and a newline (statm: seven numbers). */
-#define SMALL_FILE_MAX 256
+/* memory.stat: ~40 lines on v1, ~50 on v2. */
+#define MEMORY_STAT_MAX 4096
 
 /* Whether the comma-separated list [s, end) contains name. */
 static bool list_has(const char *s, const char *end, const char *name) {
@@ -48,7 +48,7 @@ static bool path_ok(const char *p, size_t len) {
         return true;
 }
 
-int memory_cgroup_file(const char *proc_cgroup, const char *root, char *buf, size_t size) {
+int memory_cgroup_file(const char *proc_cgroup, const char *root, char *buf, size_t size, int *is_v1) {
         const char *line = proc_cgroup, *eol, *c1, *c2, *v1 = NULL, *v2 = NULL, *path;
         size_t v1_len = 0, v2_len = 0, len;
         int n;
@@ -81,13 +81,14 @@ int memory_cgroup_file(const char *proc_cgroup, const char *root, char *buf, siz
                 len--;
         }
         if (len == 0)
-                n = snprintf(buf, size, "%s/%s", root, v1 ? "memory/memory.usage_in_bytes" : "memory.current");
+                n = snprintf(buf, size, "%s/%s", root, v1 ? "memory/memory.stat" : "memory.stat");
         else if (v1)
-                n = snprintf(buf, size, "%s/memory/%.*s/memory.usage_in_bytes", root, (int) len, path);
+                n = snprintf(buf, size, "%s/memory/%.*s/memory.stat", root, (int) len, path);
         else
-                n = snprintf(buf, size, "%s/%.*s/memory.current", root, (int) len, path);
+                n = snprintf(buf, size, "%s/%.*s/memory.stat", root, (int) len, path);
         if (n < 0 || (size_t) n >= size)
                 return -ENAMETOOLONG;
+        *is_v1 = v1 != NULL;
         return 0;
 }
 
@@ -106,31 +107,23 @@ static int parse_u64(const char *s, const char **end, uint64_t *out) {
         return 0;
 }
 
-int memory_parse_bytes(const char *text, uint64_t *out) {
-        const char *p;
+int memory_parse_stat(const char *text, int v1, uint64_t *out) {
+        const char *key = v1 ? "total_rss" : "anon", *line, *p;
+        size_t klen = strlen(key);
         uint64_t v;
 
-        if (parse_u64(text, &p, &v) < 0)
-                return -EINVAL;
-        if (*p == '\n')
-                p++;
-        if (*p != '\0')
-                return -EINVAL;
-        *out = v;
-        return 0;
-}
+        for (line = text; *line; line = *p ? p + 1 : p) {
+                p = strchrnul(line, '\n');
+                if ((size_t) (p - line) > klen && memcmp(line, key, klen) == 0 && line[klen] == ' ') {
+                        const char *end;
 
-int memory_parse_statm(const char *text, uint64_t page_size, uint64_t *out) {
-        uint64_t size, resident;
-        const char *p;
-
-        if (parse_u64(text, &p, &size) < 0 || *p != ' ' || parse_u64(p + 1, &p, &resident) < 0 ||
-            (*p != ' ' && *p != '\n' && *p != '\0'))
-                return -EINVAL;
-        if (page_size && resident > UINT64_MAX / page_size)
-                return -ERANGE;
-        *out = resident * page_size;
-        return 0;
+                        if (parse_u64(line + klen + 1, &end, &v) < 0 || end != p)
+                                return -EINVAL;
+                        *out = v;
+                        return 0;
+                }
+        }
+        return -ENOENT;
 }
 
 int memory_parse_size(const char *s, uint64_t *out) {
@@ -183,32 +176,20 @@ static int read_small(const char *path, char *buf, size_t size) {
         return r;
 }
 
-int memory_find_cgroup(const char *proc_cgroup_path, const char *root, char *buf, size_t size) {
+int memory_find_cgroup(const char *proc_cgroup_path, const char *root, char *buf, size_t size, int *v1) {
         char text[PROC_CGROUP_MAX];
         int r;
 
         r = read_small(proc_cgroup_path, text, sizeof(text));
         if (r < 0)
                 return r;
-        return memory_cgroup_file(text, root, buf, size);
+        return memory_cgroup_file(text, root, buf, size, v1);
 }
 
-int memory_read_cgroup(const char *path, uint64_t *out) {
-        char text[SMALL_FILE_MAX];
+int memory_read_cgroup(const char *path, int v1, uint64_t *out) {
+        char text[MEMORY_STAT_MAX];
         int r;
 
         r = read_small(path, text, sizeof(text));
-        return r < 0 ? r : memory_parse_bytes(text, out);
-}
-
-int memory_read_rss(pid_t pid, uint64_t *out) {
-        char path[32], text[SMALL_FILE_MAX];
-        long page = sysconf(_SC_PAGESIZE);
-        int r;
-
-        snprintf(path, sizeof(path), "/proc/%ld/statm", (long) pid);
-        r = read_small(path, text, sizeof(text));
-        if (r == -ENOENT)
-                return -ESRCH;
-        return r < 0 ? r : memory_parse_statm(text, page > 0 ? (uint64_t) page : 4096, out);
+        return r < 0 ? r : memory_parse_stat(text, v1, out);
 }

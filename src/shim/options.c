@@ -16,6 +16,7 @@
 
 static void usage(FILE *f) {
         fputs("Usage: pmgen-shim [OPTION...] -- COMMAND [ARG...]\n"
+              "       pmgen-shim --reload [--env-file=PATH] [--control=PATH]\n"
               "Run COMMAND as the single child of one pmgen app instance (the unit's main process).\n"
               "\n"
               "  --app=NAME             app name (shown in ps)\n"
@@ -23,25 +24,34 @@ static void usage(FILE *f) {
               "  --instance-var=NAME    name of that variable (default NODE_APP_INSTANCE)\n"
               "  --increment-var=NAME   add the instance number to the inherited value of NAME\n"
               "  --port=N               export PORT=N (and PMGEN_PORT=N with --node-preload)\n"
-              "  --backlog=N            listen backlog the Node preload uses (default 511)\n"
+              "  --backlog=N            listen backlog of the sockets, kept through the app's changes and\n"
+              "                         used by the Node preload (default 511)\n"
               "  --stop-signal=SIG      signal that asks the app to stop (default SIGINT)\n"
               "  --kill-timeout=MS      SIGKILL the app this long after the stop signal (default 1600)\n"
               "  --node-preload=PATH    add --require PATH to NODE_OPTIONS\n"
               "  --exp-backoff=MS       delay quick restarts: MS, then x1.5 up to 15000, reset after 30 s up\n"
-              "  --wait-ready           tell systemd READY=1 only when the app calls process.send('ready')\n"
-              "                         (the app gets a Node IPC channel: NODE_CHANNEL_FD)\n"
-              "  --listen-timeout=MS    with --wait-ready, go on as ready after MS without it (default 3000)\n"
+              "  --wait-ready           the app says when it is ready: process.send('ready') (it gets a Node\n"
+              "                         IPC channel, NODE_CHANNEL_FD) or sd_notify READY=1\n"
+              "  --listen-timeout=MS    how long a child may take to be ready (default 3000): a start goes on\n"
+              "                         after it, as PM2 does; a reload gives the new child up\n"
               "  --shutdown-with-message  stop the app with the message 'shutdown' (process.on('message'))\n"
               "                         instead of the stop signal; the kill timeout still applies\n"
-              "  --max-memory-restart=SIZE  restart the instance when its memory (its cgroup's, else the\n"
-              "                         app's RSS) exceeds SIZE bytes; K, M, G suffixes (powers of 1024)\n"
-              "  --memory-interval=MS   how often that is checked (default 5000)\n"
+              "  --max-memory-restart=SIZE  replace the app (a reload) when the anonymous memory of its\n"
+              "                         process tree stays over SIZE bytes; K, M, G suffixes (powers of 1024)\n"
+              "  --memory-interval=MS   how often that is checked (default 1000; 3 samples in a row count)\n"
+              "  --sticky=ip            pick the instance by the client's address (needs --group-size)\n"
+              "  --group-size=N         how many instances share the port\n"
+              "  --reload               ask the running shim of this instance (RUNTIME_DIRECTORY) for a\n"
+              "                         graceful reload and wait for its outcome (ExecReload=)\n"
+              "  --env-file=PATH        with --reload: the app's environment file, read again\n"
+              "  --control=PATH         with --reload: the shim's control socket\n"
               "  -h, --help             show this help\n"
               "      --version          show the version\n"
               "\n"
               "Exit status: the app's, 128+N when it was killed by signal N, 126/127 when COMMAND cannot be\n"
-              "executed, 2 on usage errors, 75 after stopping the app for --max-memory-restart (so that\n"
-              "systemd's Restart= starts the instance again).\n",
+              "executed, 2 on usage errors, 75 after stopping the app for --max-memory-restart when no\n"
+              "replacement could be started (so that systemd's Restart= starts the instance again).\n"
+              "With --reload: 0 when the reload succeeded, 1 when it failed (the old child still runs).\n",
               f);
 }
 
@@ -88,7 +98,7 @@ static bool valid_var_name(const char *s) {
 }
 
 static int parse_memory_source(const char *s, memory_source_opt *out) {
-        static const char *const names[] = { "auto", "cgroup", "rss" };
+        static const char *const names[] = { "tree", "cgroup" };
         size_t i;
 
         for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -103,7 +113,8 @@ enum {
         OPT_APP = 0x100, OPT_INSTANCE, OPT_INSTANCE_VAR, OPT_INCREMENT_VAR, OPT_PORT, OPT_BACKLOG,
         OPT_STOP_SIGNAL, OPT_KILL_TIMEOUT, OPT_NODE_PRELOAD, OPT_EXP_BACKOFF, OPT_LISTEN_TIMEOUT,
         OPT_WAIT_READY, OPT_SHUTDOWN_WITH_MESSAGE, OPT_MAX_MEMORY_RESTART, OPT_MEMORY_INTERVAL,
-        OPT_MEMORY_SOURCE, OPT_CGROUP_ROOT, OPT_PROC_CGROUP, OPT_VERSION,
+        OPT_MEMORY_SOURCE, OPT_CGROUP_ROOT, OPT_PROC_CGROUP, OPT_VERSION, OPT_STICKY, OPT_GROUP_SIZE,
+        OPT_RELOAD, OPT_ENV_FILE, OPT_CONTROL,
 };
 
 int options_parse(options *o, int argc, char **argv) {
@@ -123,6 +134,11 @@ int options_parse(options *o, int argc, char **argv) {
                 { "shutdown-with-message", no_argument,       NULL, OPT_SHUTDOWN_WITH_MESSAGE },
                 { "max-memory-restart",    required_argument, NULL, OPT_MAX_MEMORY_RESTART },
                 { "memory-interval",       required_argument, NULL, OPT_MEMORY_INTERVAL },
+                { "sticky",                required_argument, NULL, OPT_STICKY },
+                { "group-size",            required_argument, NULL, OPT_GROUP_SIZE },
+                { "reload",                no_argument,       NULL, OPT_RELOAD },
+                { "env-file",              required_argument, NULL, OPT_ENV_FILE },
+                { "control",               required_argument, NULL, OPT_CONTROL },
                 /* Not in --help: let the tests pick the memory source and fake the cgroup tree. */
                 { "memory-source",         required_argument, NULL, OPT_MEMORY_SOURCE },
                 { "cgroup-root",           required_argument, NULL, OPT_CGROUP_ROOT },
@@ -141,7 +157,7 @@ int options_parse(options *o, int argc, char **argv) {
                 .stop_signal = SIGINT,
                 .kill_timeout_ms = 1600,
                 .listen_timeout_ms = 3000,
-                .memory_interval_ms = 5000,
+                .memory_interval_ms = 1000,
                 .cgroup_root = MEMORY_CGROUP_ROOT,
                 .proc_cgroup = "/proc/self/cgroup",
         };
@@ -175,6 +191,7 @@ int options_parse(options *o, int argc, char **argv) {
                 case OPT_BACKLOG:
                         r = parse_ulong(optarg, 1, INT_MAX, &v);
                         o->backlog = (unsigned) v;
+                        o->backlog_given = true;
                         break;
                 case OPT_STOP_SIGNAL:
                         r = o->stop_signal = parse_signal(optarg);
@@ -185,12 +202,31 @@ int options_parse(options *o, int argc, char **argv) {
                 case OPT_NODE_PRELOAD:
                 case OPT_CGROUP_ROOT:
                 case OPT_PROC_CGROUP:
+                case OPT_ENV_FILE:
+                case OPT_CONTROL:
                         if (*optarg == '\0') {
                                 fprintf(stderr, "pmgen-shim: --%s: empty path\n", longopts[idx].name);
                                 return EXIT_USAGE;
                         }
                         *(c == OPT_NODE_PRELOAD ? &o->node_preload
-                          : c == OPT_CGROUP_ROOT ? &o->cgroup_root : &o->proc_cgroup) = optarg;
+                          : c == OPT_CGROUP_ROOT ? &o->cgroup_root
+                          : c == OPT_PROC_CGROUP ? &o->proc_cgroup
+                          : c == OPT_ENV_FILE ? &o->env_file : &o->control_path) = optarg;
+                        break;
+                case OPT_STICKY:
+                        if (strcmp(optarg, "ip") == 0)
+                                o->sticky = true;
+                        else if (strcmp(optarg, "none") == 0)
+                                o->sticky = false;
+                        else
+                                r = -EINVAL;
+                        break;
+                case OPT_GROUP_SIZE:
+                        r = parse_ulong(optarg, 1, 65535, &v);
+                        o->group_size = (unsigned) v;
+                        break;
+                case OPT_RELOAD:
+                        o->reload = true;
                         break;
                 case OPT_EXP_BACKOFF:
                         r = parse_ulong(optarg, 1, BACKOFF_MAX_MS, &o->backoff_base_ms);
@@ -239,8 +275,23 @@ int options_parse(options *o, int argc, char **argv) {
                         return EXIT_USAGE;
                 }
         }
+        if (o->reload) {
+                if (optind < argc) {
+                        fprintf(stderr, "pmgen-shim: --reload takes no COMMAND, found '%s'\n", argv[optind]);
+                        return EXIT_USAGE;
+                }
+                return -1;
+        }
+        if (o->env_file || o->control_path) {
+                fprintf(stderr, "pmgen-shim: --%s needs --reload\n", o->env_file ? "env-file" : "control");
+                return EXIT_USAGE;
+        }
         if (optind >= argc) {
                 fputs("pmgen-shim: missing COMMAND (pmgen-shim [OPTION...] -- COMMAND [ARG...])\n", stderr);
+                return EXIT_USAGE;
+        }
+        if (o->sticky && !o->group_size) {
+                fputs("pmgen-shim: --sticky=ip needs --group-size\n", stderr);
                 return EXIT_USAGE;
         }
         if (o->increment_var && !o->has_instance) {

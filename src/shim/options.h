@@ -14,10 +14,12 @@
 #define EXIT_NOT_FOUND 127
 
 typedef enum memory_source_opt {
-        MEMORY_SOURCE_AUTO,     /* the cgroup's file when it can be read, else the child's RSS */
-        MEMORY_SOURCE_CGROUP,   /* the cgroup's file, or a start-up error */
-        MEMORY_SOURCE_RSS,
+        MEMORY_SOURCE_TREE,     /* RssAnon of the child's process tree (the default) */
+        MEMORY_SOURCE_CGROUP,   /* the anonymous memory in the instance's cgroup's memory.stat */
 } memory_source_opt;
+
+/* How many samples in a row must be over --max-memory-restart before the child is replaced. */
+#define MEMORY_SAMPLES_OVER 3
 
 typedef struct options {
         const char *app;
@@ -28,6 +30,7 @@ typedef struct options {
         bool has_port;
         unsigned port;
         unsigned backlog;
+        bool backlog_given;
         int stop_signal;
         unsigned long kill_timeout_ms;
         const char *node_preload;
@@ -37,6 +40,12 @@ typedef struct options {
         bool shutdown_with_message;
         uint64_t max_memory;            /* bytes; 0: --max-memory-restart not given */
         unsigned long memory_interval_ms;
+        bool sticky;                    /* --sticky=ip */
+        unsigned group_size;            /* --group-size: the instances sharing the port */
+        /* client mode (pmgen-shim --reload): */
+        bool reload;
+        const char *env_file;
+        const char *control_path;       /* NULL: $RUNTIME_DIRECTORY/control */
         /* hidden, for tests: */
         memory_source_opt memory_source;
         const char *cgroup_root;
@@ -45,5 +54,5 @@ typedef struct options {
 } options;
 
 /* Returns -1 to go on, or the exit code (0 after --help/--version, EXIT_USAGE after an error, which it
- * has printed). */
+ * has printed). With --reload, command is NULL. */
 int options_parse(options *o, int argc, char **argv);

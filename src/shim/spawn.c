@@ -209,11 +209,25 @@ int child_env_build(child_env *out, char *const *base, const env_spec *spec) {
                 if (r == 0)
                         r = env_put(&e, strdup("NODE_CHANNEL_SERIALIZATION_MODE=json"));
         }
+        if (r == 0 && spec->child_notify) {
+                r = env_put(&e, xprintf("%-*s", (int) (strlen("NOTIFY_SOCKET=") + CHILD_ENV_NOTIFY_MAX), "NOTIFY_SOCKET="));
+                if (r == 0)
+                        e.notify = e.own[e.n_own - 1];
+        }
         if (r < 0) {
                 child_env_free(&e);
                 return r;
         }
         *out = e;
+        return 0;
+}
+
+int child_env_set_notify(child_env *e, const char *value) {
+        if (!e->notify)
+                return -EINVAL;
+        if (strlen(value) > CHILD_ENV_NOTIFY_MAX)
+                return -ENAMETOOLONG;
+        strcpy(e->notify + strlen("NOTIFY_SOCKET="), value);
         return 0;
 }
 
@@ -313,6 +327,9 @@ static void __attribute__((noreturn)) child_exec(const spawn_req *req, int err_f
         if (req->sigpipe_action)
                 sigaction(SIGPIPE, req->sigpipe_action, NULL);
         if (sigprocmask(SIG_SETMASK, req->mask, NULL) < 0)
+                goto fail;
+        /* A process group of its own: the shim ends what the child leaves behind with it. */
+        if (setpgid(0, 0) < 0)
                 goto fail;
         /* sd_listen_fds() left the sockets at 3… with FD_CLOEXEC; the child's are the same descriptors
          * without it. */

@@ -3,6 +3,7 @@
  *
  * Everything the child needs is prepared before fork (environment array, candidate paths), because
  * between fork and exec the child only makes async-signal-safe calls: it resets the shim's signals,
+ * becomes the leader of a process group of its own (so what it leaves behind can be ended with it),
  * marks the sockets inheritable, puts the Node IPC channel right after them, writes its own PID into
  * LISTEN_PID, execs, and on failure sends errno over an O_CLOEXEC pipe and _exits.
  *
@@ -27,14 +28,18 @@ typedef struct env_spec {
         unsigned n_fds;             /* sockets passed on at fd 3…; 0: no LISTEN_* at all */
         char **fd_names;            /* their names, n_fds entries */
         bool node_channel;          /* NODE_CHANNEL_FD=<SPAWN_IPC_FD(n_fds)>, NODE_CHANNEL_SERIALIZATION_MODE=json */
+        bool child_notify;          /* room for NOTIFY_SOCKET=, set per child with child_env_set_notify */
 } env_spec;
 
 /* Where the child finds its end of the Node IPC channel: right after the sockets. */
 #define SPAWN_IPC_FD(n_fds) (3 + (int) (n_fds))
 
 /* Slots for the strings child_env_build creates (PORT, instance, increment, NODE_OPTIONS, PMGEN_BACKLOG,
- * PMGEN_PORT, LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID, NODE_CHANNEL_FD, NODE_CHANNEL_SERIALIZATION_MODE). */
-#define CHILD_ENV_OWN_MAX 11
+ * PMGEN_PORT, LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID, NODE_CHANNEL_FD, NODE_CHANNEL_SERIALIZATION_MODE,
+ * NOTIFY_SOCKET). */
+#define CHILD_ENV_OWN_MAX 12
+/* The longest NOTIFY_SOCKET value (a socket path). */
+#define CHILD_ENV_NOTIFY_MAX 108
 
 typedef struct child_env {
         char **envp;                /* NULL-terminated, owned array */
@@ -43,6 +48,7 @@ typedef struct child_env {
         char *own[CHILD_ENV_OWN_MAX];
         size_t n_own;
         char *listen_pid;           /* "LISTEN_PID=" plus room for the digits the child writes, or NULL */
+        char *notify;               /* "NOTIFY_SOCKET=" plus room for a path, or NULL */
 } child_env;
 
 /* Builds the child's environment from base (the shim's environ): drops LISTEN_FDS, LISTEN_PID,
@@ -53,6 +59,9 @@ int child_env_build(child_env *out, char *const *base, const env_spec *spec);
 void child_env_free(child_env *e);
 /* The value of name in e, or NULL. */
 const char *child_env_get(const child_env *e, const char *name);
+/* Sets NOTIFY_SOCKET for the next spawn (env built with child_notify). -ENAMETOOLONG, -EINVAL without
+ * the slot. */
+int child_env_set_notify(child_env *e, const char *value);
 
 /* The files execvp would try for argv[0], in order, given PATH (NULL: the libc default). */
 typedef struct exec_plan {

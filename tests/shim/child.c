@@ -3,10 +3,12 @@
  * never leaves it behind.
  *
  *   child check-listen NAMES       LISTEN_FDS=1, LISTEN_PID=getpid(), LISTEN_FDNAMES=NAMES, fd 3 a listening
- *                                  socket without FD_CLOEXEC; plus everything check-plain checks
+ *                                  socket without FD_CLOEXEC; plus everything check-plain checks; then
+ *                                  accept two connections on fd 3 (blocking) and exit
  *   child sigpipe                  print "ignored" or "default": SIGPIPE's disposition
- *   child check-plain              no LISTEN_*, no NOTIFY_SOCKET/WATCHDOG_*, no fd of the shim's own
- *                                  (signalfd, timerfd), handled signals neither blocked nor ignored
+ *   child check-plain              no LISTEN_*, no WATCHDOG_*, NOTIFY_SOCKET only the child's own (not the
+ *                                  shim's), no fd of the shim's own (signalfd, timerfd, control socket),
+ *                                  handled signals neither blocked nor ignored, a process group of its own
  *   child wait-signal SIG CODE PIDFILE   exit CODE on SIG (prints "got SIG")
  *   child ignore SIG PIDFILE       ignore SIG and wait
  *   child record PIDFILE           print "got HUP|USR1|USR2" for each; exit 0 on SIGINT
@@ -16,9 +18,25 @@
  *   child check-ipc FD PIDFILE     NODE_CHANNEL_FD=FD, NODE_CHANNEL_SERIALIZATION_MODE=json, FD a blocking
  *                                  AF_UNIX stream socket without FD_CLOEXEC, plus check-plain; then, if all
  *                                  passed, write the line "ready" (JSON) to it; exit 0 on SIGINT
+ *   child serve LOG                serve fd 3 with blocking accept()s; append "PID V=$V W=$W" to LOG at start
+ *                                  and "PID INT MS" when SIGINT comes (CLOCK_REALTIME ms), then exit 0.
+ *                                  CHILD_MODE in the environment changes it: "crash" exits 3 at once,
+ *                                  "hold" never accepts, "slow:MS" waits MS before serving
+ *   child notify-late MS LOG       like serve at once, and a helper process it forks says READY=1 on
+ *                                  NOTIFY_SOCKET after MS ms ("PID READY MS" in LOG first)
+ *   child wedge-after MS PIDFILE   accept on fd 3 for MS ms, then never again; exit 0 on SIGINT
+ *   child notify-ready MS LOG      like serve, but say READY=1 on NOTIFY_SOCKET MS ms after start (first
+ *                                  appending "PID READY MS" to LOG); never serves before that
+ *   child grandkids LOG            like serve, and leave two sleeping grandchildren: one in its process
+ *                                  group, one in a session of its own ("PID kids G1 G2" in LOG)
+ *   child shut-on-int LOG          like serve, but shutdown() fd 3 on SIGINT before exiting
+ *   child hold PIDFILE             keep fd 3 and never accept; exit 0 on SIGINT
+ *   child alloc-once MB PIDFILE MARK   as alloc when MARK does not exist (creating it), else allocate nothing
+ *   child crash                    exit 3 at once
  * Exit 1 with a message on stderr when a check fails. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +46,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/un.h>
 
 static int failures;
 
@@ -97,7 +118,7 @@ static void check_status_mask(const char *field) {
 }
 
 static void check_plain(void) {
-        const char *banned[] = { "NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC" };
+        const char *banned[] = { "WATCHDOG_PID", "WATCHDOG_USEC" }, *ns = getenv("NOTIFY_SOCKET");
         char path[300], target[256];
         struct dirent *de;
         ssize_t n;
@@ -106,6 +127,9 @@ static void check_plain(void) {
 
         for (i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
                 CHECK(!getenv(banned[i]), "%s is set", banned[i]);
+        CHECK(ns && (strncmp(ns, "@pmgen-shim/", 12) == 0 || strstr(ns, "/notify.")),
+              "NOTIFY_SOCKET=%s is not the child's own", ns ? ns : "(unset)");
+        CHECK(getpgrp() == getpid(), "process group %ld, not its own", (long) getpgrp());
         check_status_mask("SigBlk:");
         check_status_mask("SigIgn:");
         d = opendir("/proc/self/fd");
@@ -119,8 +143,9 @@ static void check_plain(void) {
                 if (n < 0)
                         continue;
                 target[n] = '\0';
-                CHECK(!strstr(target, "signalfd") && !strstr(target, "timerfd"), "inherited fd %s -> %s",
-                      de->d_name, target);
+                CHECK(!strstr(target, "signalfd") && !strstr(target, "timerfd") &&
+                              (atoi(de->d_name) <= 3 || !strstr(target, "socket:")) ,
+                      "inherited fd %s -> %s", de->d_name, target);
         }
         closedir(d);
 }
@@ -161,6 +186,71 @@ static void check_listen(const char *names) {
               "fd 4 is a socket too");
 }
 
+static long long realtime_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void log_to(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_to(const char *path, const char *fmt, ...) {
+        char line[512];
+        va_list ap;
+        int n, fd;
+
+        va_start(ap, fmt);
+        n = vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 || n < 0 || write(fd, line, (size_t) n) != n)
+                perror("child: log");
+        if (fd >= 0)
+                close(fd);
+}
+
+/* Accepts on fd 3 until SIGINT (blocking accept, interrupted by the signal). */
+static void serve_until_int(const char *log, int shut) {
+        struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: accept() returns EINTR */
+        int c;
+
+        sigaction(SIGINT, &sa, NULL);
+        while (!got) {
+                c = accept(3, NULL, NULL);
+                if (c >= 0) {
+                        static const char resp[] = "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
+                        char buf[1024];
+
+                        (void) !read(c, buf, sizeof(buf));
+                        (void) !write(c, resp, sizeof(resp) - 1);
+                        close(c);
+                }
+        }
+        log_to(log, "%ld INT %lld\n", (long) getpid(), realtime_ms());
+        if (shut)
+                shutdown(3, SHUT_RDWR);
+        exit(0);
+}
+
+static int send_ready(void) {
+        const char *ns = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        socklen_t len;
+        int fd, r;
+
+        if (!ns || strlen(ns) >= sizeof(sa.sun_path))
+                return -1;
+        strcpy(sa.sun_path, ns);
+        len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(ns) + (ns[0] == '@' ? 0 : 1));
+        if (ns[0] == '@')
+                sa.sun_path[0] = '\0';
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        r = fd < 0 ? -1 : (int) sendto(fd, "STATUS=warm\nREADY=1", 19, 0, (struct sockaddr *) &sa, len);
+        if (fd >= 0)
+                close(fd);
+        return r < 0 ? -1 : 0;
+}
+
 int main(int argc, char **argv) {
         struct sigaction sa = { .sa_handler = on_signal };
         const char *mode = argc > 1 ? argv[1] : "";
@@ -173,6 +263,100 @@ int main(int argc, char **argv) {
         if (strcmp(mode, "check-listen") == 0 && argc == 3) {
                 check_listen(argv[2]);
                 check_plain();
+                if (!failures) {
+                        close(accept(3, NULL, NULL));
+                        close(accept(3, NULL, NULL));
+                }
+        } else if (strcmp(mode, "serve") == 0 && argc == 3) {
+                const char *v = getenv("V"), *w = getenv("W"), *m = getenv("CHILD_MODE");
+
+                log_to(argv[2], "%ld V=%s W=%s\n", (long) getpid(), v ? v : "(unset)", w ? w : "(unset)");
+                if (m && strcmp(m, "crash") == 0)
+                        return 3;
+                if (m && strcmp(m, "hold") == 0) {
+                        sigaction(SIGINT, &sa, NULL);
+                        while (!got)
+                                sigsuspend(&none);
+                        return 0;
+                }
+                if (m && strncmp(m, "slow:", 5) == 0)
+                        sleep_ms(atol(m + 5));
+                serve_until_int(argv[2], 0);
+        } else if (strcmp(mode, "notify-late") == 0 && argc == 4) {
+                log_to(argv[3], "%ld start\n", (long) getpid());
+                if (fork() == 0) {
+                        sleep_ms(atol(argv[2]));
+                        log_to(argv[3], "%ld READY %lld\n", (long) getppid(), realtime_ms());
+                        _exit(send_ready() < 0 ? 1 : 0);
+                }
+                serve_until_int(argv[3], 0);
+        } else if (strcmp(mode, "wedge-after") == 0 && argc == 4) {
+                long long until = realtime_ms() + atol(argv[2]);
+                struct pollfd pfd = { .fd = 3, .events = POLLIN };
+
+                sigaction(SIGINT, &sa, NULL);
+                write_pidfile(argv[3]);
+                while (!got && realtime_ms() < until)
+                        if (poll(&pfd, 1, 50) > 0)
+                                close(accept(3, NULL, NULL));
+                while (!got)
+                        sigsuspend(&none);
+                return 0;
+        } else if (strcmp(mode, "shut-on-int") == 0 && argc == 3) {
+                log_to(argv[2], "%ld start\n", (long) getpid());
+                serve_until_int(argv[2], 1);
+        } else if (strcmp(mode, "notify-ready") == 0 && argc == 4) {
+                log_to(argv[3], "%ld start\n", (long) getpid());
+                sleep_ms(atol(argv[2]));
+                log_to(argv[3], "%ld READY %lld\n", (long) getpid(), realtime_ms());
+                if (send_ready() < 0) {
+                        perror("child: sd_notify");
+                        return 1;
+                }
+                serve_until_int(argv[3], 0);
+        } else if (strcmp(mode, "grandkids") == 0 && argc == 3) {
+                pid_t g1 = fork(), g2;
+
+                if (g1 == 0) {
+                        alarm(60);
+                        for (;;)
+                                pause();
+                }
+                g2 = fork();
+                if (g2 == 0) {
+                        setsid();
+                        alarm(60);
+                        for (;;)
+                                pause();
+                }
+                log_to(argv[2], "%ld kids %ld %ld\n", (long) getpid(), (long) g1, (long) g2);
+                serve_until_int(argv[2], 0);
+        } else if (strcmp(mode, "hold") == 0 && argc == 3) {
+                sigaction(SIGINT, &sa, NULL);
+                write_pidfile(argv[2]);
+                while (!got)
+                        sigsuspend(&none);
+                return 0;
+        } else if (strcmp(mode, "crash") == 0) {
+                return 3;
+        } else if (strcmp(mode, "alloc-once") == 0 && argc == 5) {
+                size_t size = access(argv[4], F_OK) == 0 ? 0 : (size_t) atol(argv[2]) << 20;
+                char *p = NULL;
+
+                sigaction(SIGINT, &sa, NULL);
+                if (size) {
+                        log_to(argv[4], "%ld\n", (long) getpid());
+                        p = malloc(size);
+                        if (!p)
+                                return 1;
+                        memset(p, 1, size);
+                }
+                write_pidfile(argv[3]);
+                while (!got)
+                        sigsuspend(&none);
+                printf("got INT with %d\n", size ? p[size - 1] : 0);
+                free(p);
+                return 0;
         } else if (strcmp(mode, "sigpipe") == 0) {
                 struct sigaction old;
 

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # tests/shim/run.sh SHIM — behaviour tests for pmgen-shim (and src/node/node-preload.cjs).
 #
-# Builds its helpers (child.c, notify-listen.c, test-backoff.c, test-memory.c, test-ipc.c) into a temporary
-# directory, runs every case once natively and the core ones again under valgrind, prints one line per case
+# Builds its helpers (child.c, notify-listen.c, test-backoff.c, test-memory.c, test-ipc.c, test-envfile.c,
+# test-proc.c) into a temporary directory, runs every case once natively and the core ones again under valgrind, prints one line per case
 # and a summary, and exits non-zero when any case failed. Needs gcc, valgrind, systemd-socket-activate, node, curl, ss.
 # Every process it starts is tracked by PID and ended by PID; every wait is bounded.
 # SHIM_CASES="wait_ready max_memory" runs only those cases (natively, and under valgrind when core).
@@ -50,7 +50,11 @@ gcc $CFLAGS_T -o "$T/child" "$HERE/child.c" &&
 gcc $CFLAGS_T -o "$T/notify-listen" "$HERE/notify-listen.c" &&
 gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-backoff" "$HERE/test-backoff.c" "$ROOT/src/shim/backoff.c" &&
 gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-memory" "$HERE/test-memory.c" "$ROOT/src/shim/memory.c" &&
-gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-ipc" "$HERE/test-ipc.c" "$ROOT/src/shim/ipc.c" || {
+gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-ipc" "$HERE/test-ipc.c" "$ROOT/src/shim/ipc.c" &&
+gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-envfile" "$HERE/test-envfile.c" "$ROOT/src/shim/envfile.c" \
+        "$ROOT/src/shim/control.c" "$ROOT/src/shim/notify.c" &&
+gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-proc" "$HERE/test-proc.c" "$ROOT/src/shim/proctree.c" \
+        "$ROOT/src/shim/serving.c" "$ROOT/src/shim/sockets.c" || {
         echo "FAIL cannot build the test helpers"
         exit 1
 }
@@ -292,6 +296,13 @@ case_usage() {
 --max-memory-restart=1.5G -- true|--max-memory-restart: invalid value '1.5G'
 --memory-interval=0 -- true|--memory-interval: invalid value '0' (out of range)
 --memory-source=bogus -- true|--memory-source: invalid value 'bogus'
+--memory-source=rss -- true|--memory-source: invalid value 'rss'
+--sticky=ip -- true|--sticky=ip needs --group-size
+--sticky=cookie --group-size=2 -- true|--sticky: invalid value 'cookie'
+--group-size=0 -- true|--group-size: invalid value '0' (out of range)
+--reload -- true|--reload takes no COMMAND, found 'true'
+--env-file=/x -- true|--env-file needs --reload
+--control= --reload|--control: empty path
 --cgroup-root= -- true|--cgroup-root: empty path
 --wait-ready=1 -- true|option '--wait-ready' takes no value
 --wait-ready|missing COMMAND
@@ -299,7 +310,8 @@ EOF
         run $N "$SHIM" --help
         expect_rc 0 && grep -q '^Usage: pmgen-shim' "$T/$N.out" || { bad "--help: $(cat "$T/$N.out")"; return; }
         for want in --wait-ready --listen-timeout=MS --shutdown-with-message --max-memory-restart=SIZE \
-                --memory-interval=MS ' 75 after stopping'; do
+                --memory-interval=MS ' 75 after stopping' --sticky=ip --group-size=N --reload --env-file=PATH \
+                --control=PATH 'default 1000'; do
                 grep -q -- "$want" "$T/$N.out" || { bad "--help does not mention $want"; return; }
         done
         grep -Eq -- '--(memory-source|cgroup-root|proc-cgroup)' "$T/$N.out" && { bad "--help shows a hidden option"; return; }
@@ -320,9 +332,12 @@ case_env() {
                 "NODE_OPTIONS=--max-old-space-size=100 --require /opt/p.cjs"; do
                 grep -Fqx -- "$want" <<<"$out" || { bad "missing $want in: $(tr '\n' ' ' <<<"$out")"; return; }
         done
-        for unwanted in NOTIFY_SOCKET LISTEN_FDS LISTEN_PID LISTEN_FDNAMES WATCHDOG_USEC WATCHDOG_PID; do
+        for unwanted in LISTEN_FDS LISTEN_PID LISTEN_FDNAMES WATCHDOG_USEC WATCHDOG_PID; do
                 grep -q "^$unwanted=" <<<"$out" && { bad "$unwanted passed to the child"; return; }
         done
+        # the child's NOTIFY_SOCKET is its own (no RUNTIME_DIRECTORY here: an abstract name), never the shim's
+        grep -Eqx "NOTIFY_SOCKET=@pmgen-shim/[0-9]+/0" <<<"$out" ||
+                { bad "child's NOTIFY_SOCKET: $(grep NOTIFY_SOCKET <<<"$out")"; return; }
         # custom instance variable, preload path with a space, default backlog, no PORT without --port
         run $N "$SHIM" --instance=0 --instance-var=INST --node-preload='/a b/p"q.cjs' -- env
         out=$(cat "$T/$N.out")
@@ -441,9 +456,13 @@ case_listen_fds() {
                 $(shim) --port="$port" -- "$CHILD" check-listen web
         wait_listen "$port" 10 || { bad "socket-activate does not listen"; return; }
         poke "$port"
+        # READY=1 once the child is seen waiting in accept() on the socket (it accepted the first connection)
+        wait_notify $N READY=1 20 || { stop_named $N; bad "no READY=1 through socket activation: $(cat "$T/$N.err")"; return; }
+        poke "$port"
         finish $N 30
         expect_rc 0 && vg_check $N || return
-        grep -qx READY=1 "$T/$N.notify" || { bad "no READY=1 through socket activation"; return; }
+        grep -Eq '^pmgen-shim: child [0-9]+ is ready \(serving its socket\) after [0-9]+ ms$' "$T/$N.err" ||
+                { bad "stderr: $(cat "$T/$N.err")"; return; }
         ok
 }
 
@@ -908,89 +927,426 @@ case_memory_unit() {
         fi
 }
 
-# fake_cgroup DIR PROC-LINE FILE BYTES — a fixture: DIR/proc-cgroup holds PROC-LINE, DIR/FILE holds BYTES.
+case_parts_unit() {
+        begin partsunit
+        if "$T/test-envfile" >"$T/$N.out" 2>&1 && "$T/test-proc" >>"$T/$N.out" 2>&1; then
+                ok
+        else
+                bad "$(cat "$T/$N.out")"
+        fi
+}
+
+# fake_cgroup DIR PROC-LINE FILE CONTENT — a fixture: DIR/proc-cgroup holds PROC-LINE, DIR/FILE holds CONTENT.
 fake_cgroup() {
         mkdir -p "$1/$(dirname "$3")"
         printf '%s\n' "$2" >"$1/proc-cgroup"
-        echo "$4" >"$1/$3"
+        printf '%b\n' "$4" >"$1/$3"
+}
+
+# wait_err NAME REGEX SECS — until NAME's stderr has a line matching REGEX (grep -E).
+wait_err() {
+        local i
+        for ((i = 0; i < $3 * 20; i++)); do
+                grep -Eq -- "$2" "$T/$1.err" 2>/dev/null && return 0
+                sleep 0.05
+        done
+        return 1
 }
 
 case_max_memory() {
         begin maxmem
-        local t0 t1 shim_pid cg=$T/cg
-        rm -rf "$cg"
-        # RSS: 64 MiB touched against 32M, checked every 200 ms: stopped like a stop, exit 75
+        local t0 t1 shim_pid old new mb cg=$T/cg
+        rm -rf "$cg" "$T/$N.mark"
+        # the process tree's anonymous memory, 64 MiB against 32M, every 100 ms: after 3 samples in a row the
+        # child is replaced gracefully (a new one first, then the old one stopped) and the shim goes on
         t0=$(now_ms)
-        run $N $(shim) --max-memory-restart=32M --memory-interval=200 --memory-source=rss -- "$CHILD" alloc 64 "$T/$N.child"
+        start $N $(shim) --max-memory-restart=32M --memory-interval=100 -- "$CHILD" alloc-once 64 "$T/$N.child" "$T/$N.mark"
+        shim_pid=$(pid_of $N) && wait_file "$T/$N.mark" 20 || { stop_named $N; bad "child did not start"; return; }
+        old=$(cat "$T/$N.mark")
+        wait_err $N '^pmgen-shim: reload done: ' 20 || { stop_named $N; bad "not replaced: $(cat "$T/$N.err")"; return; }
         t1=$(now_ms)
-        expect_rc 75 && vg_check $N || return
-        [ $((t1 - t0)) -lt 10000 ] || { bad "restart took $((t1 - t0)) ms"; return; }
-        # (the figure is >= 32 MB: the check may catch the child while it still touches its 64 MB)
-        [ "$(sed -n 's/^pmgen-shim: memory \([0-9]*\) MB over max_memory_restart 32 MB; restarting$/\1/p' "$T/$N.err")" -ge 32 ] \
-                2>/dev/null && grep -Eq '^pmgen-shim: max_memory_restart: stopping child [0-9]+ with SIGINT$' "$T/$N.err" &&
-                grep -q "from the app's RSS" "$T/$N.err" ||
+        new=$(sed -n "s/^pmgen-shim: reload (max_memory_restart): starting child \([0-9]*\) next to child $old\$/\1/p" "$T/$N.err")
+        mb=$(sed -n "s/^pmgen-shim: memory: \([0-9]*\) MB anonymous in child $old and 0 descendants, over max_memory_restart 32 MB in 3 samples in a row; replacing the child\$/\1/p" "$T/$N.err")
+        [ -s "$T/$N.rc" ] && { bad "the shim exited: $(cat "$T/$N.err")"; return; }
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        [ $((t1 - t0)) -lt 10000 ] || { bad "replaced after $((t1 - t0)) ms"; return; }
+        [ -n "$new" ] && [ "${mb:-0}" -ge 32 ] &&
+                grep -q "checked every 100 ms (3 samples in a row) from the app's process tree" "$T/$N.err" &&
+                grep -qx "pmgen-shim: reload: stopping child $old with SIGINT" "$T/$N.err" &&
+                grep -Eqx "pmgen-shim: reload done: child $old replaced by child $new \(started after [0-9]+ ms\)" "$T/$N.err" ||
                 { bad "stderr: $(cat "$T/$N.err")"; return; }
-        grep -qx 'got INT with 1' "$T/$N.out" || { bad "the child saw: $(cat "$T/$N.out")"; return; }
-        grep -Eq '^STATUS=restarting: memory [0-9]+ MB over max_memory_restart 32 MB$' "$T/$N.notify" ||
+        [ "$(tr '\n' ' ' <"$T/$N.out")" = "got INT with 1 got INT with 0 " ] || { bad "the children saw: $(cat "$T/$N.out")"; return; }
+        grep -qx 'RELOADING=1' "$T/$N.notify" && grep -qx "STATUS=running pid $new" "$T/$N.notify" &&
+                [ "$(notify_time $N RELOADING=1)" -le "$(notify_time $N "STATUS=running pid $new")" ] ||
                 { bad "notifications: $(tr '\n' ' ' <"$T/$N.notify")"; return; }
         # under the limit nothing happens
-        start $N $(shim) --max-memory-restart=1G --memory-interval=100 --memory-source=rss -- "$CHILD" alloc 16 "$T/$N.child2"
+        start $N $(shim) --max-memory-restart=1G --memory-interval=100 -- "$CHILD" alloc 16 "$T/$N.child2"
         shim_pid=$(pid_of $N) && wait_file "$T/$N.child2" 20 || { stop_named $N; bad "child did not start"; return; }
         sleep 0.6
         kill -TERM "$shim_pid"
         finish $N 20
         expect_rc 0 || return
-        grep -q 'over max_memory_restart' "$T/$N.err" && { bad "restarted under the limit: $(cat "$T/$N.err")"; return; }
-        # cgroup v1 fixture: the memory controller's usage_in_bytes
-        fake_cgroup "$cg/v1" "4:memory:/system.slice/web@1.service" memory/system.slice/web@1.service/memory.usage_in_bytes 100000000
+        grep -q 'over max_memory_restart' "$T/$N.err" && { bad "replaced under the limit: $(cat "$T/$N.err")"; return; }
+        # cgroup v1 fixture (memory.stat): 2 GB of page cache do not count, 100 MB of total_rss do
+        fake_cgroup "$cg/v1" "4:memory:/system.slice/web@1.service" memory/system.slice/web@1.service/memory.stat \
+                "cache 2147483648\nrss 0\ntotal_cache 2147483648\ntotal_rss 1000000\ntotal_rss_huge 0"
         echo "0::/" >>"$cg/v1/proc-cgroup"
-        run $N $(shim) --max-memory-restart=32M --memory-interval=200 --memory-source=cgroup --cgroup-root="$cg/v1" \
+        start $N $(shim) --max-memory-restart=32M --memory-interval=100 --memory-source=cgroup --cgroup-root="$cg/v1" \
                 --proc-cgroup="$cg/v1/proc-cgroup" -- "$CHILD" wait-signal INT 0 "$T/$N.child3"
-        expect_rc 75 || return
-        grep -q "checked every 200 ms from $cg/v1/memory/system.slice/web@1.service/memory.usage_in_bytes$" "$T/$N.err" &&
-                grep -q 'memory 95 MB over max_memory_restart 32 MB; restarting' "$T/$N.err" ||
+        shim_pid=$(pid_of $N) && wait_file "$T/$N.child3" 20 || { stop_named $N; bad "v1: child did not start"; return; }
+        sleep 0.6
+        grep -q 'over max_memory_restart' "$T/$N.err" && { stop_named $N; bad "v1: page cache counted: $(cat "$T/$N.err")"; return; }
+        printf 'cache 2147483648\ntotal_cache 2147483648\ntotal_rss 100000000\ntotal_rss_huge 0\n' \
+                >"$cg/v1/memory/system.slice/web@1.service/memory.stat"
+        wait_err $N '^pmgen-shim: reload done: ' 20 || { stop_named $N; bad "v1: not replaced: $(cat "$T/$N.err")"; return; }
+        stop_named $N
+        expect_rc 0 || return
+        grep -q "from $cg/v1/memory/system.slice/web@1.service/memory.stat (total_rss)$" "$T/$N.err" &&
+                grep -q "memory: 95 MB anonymous in the instance's cgroup, over max_memory_restart 32 MB" "$T/$N.err" ||
                 { bad "v1 stderr: $(cat "$T/$N.err")"; return; }
         # cgroup v2 fixture, read on every tick: under the limit first, then over it
-        fake_cgroup "$cg/v2" "0::/system.slice/web@2.service" system.slice/web@2.service/memory.current 1000000
-        start $N $(shim) --max-memory-restart=32M --memory-interval=100 --cgroup-root="$cg/v2" \
+        fake_cgroup "$cg/v2" "0::/system.slice/web@2.service" system.slice/web@2.service/memory.stat \
+                "anon 1000000\nfile 900000000\nanon_thp 0"
+        start $N $(shim) --max-memory-restart=32M --memory-interval=100 --memory-source=cgroup --cgroup-root="$cg/v2" \
                 --proc-cgroup="$cg/v2/proc-cgroup" -- "$CHILD" wait-signal INT 0 "$T/$N.child4"
         shim_pid=$(pid_of $N) && wait_file "$T/$N.child4" 20 || { stop_named $N; bad "v2: child did not start"; return; }
         sleep 0.5
-        [ -s "$T/$N.rc" ] && { bad "v2: stopped under the limit: $(cat "$T/$N.err")"; return; }
-        echo 50000000 >"$cg/v2/system.slice/web@2.service/memory.current"
-        finish $N 20
-        expect_rc 75 || return
-        grep -q "from $cg/v2/system.slice/web@2.service/memory.current$" "$T/$N.err" &&
-                grep -q 'memory 47 MB over max_memory_restart 32 MB; restarting' "$T/$N.err" ||
+        grep -q 'over max_memory_restart' "$T/$N.err" && { stop_named $N; bad "v2: replaced under the limit"; return; }
+        printf 'anon 50000000\nfile 900000000\nanon_thp 0\n' >"$cg/v2/system.slice/web@2.service/memory.stat"
+        wait_err $N '^pmgen-shim: reload done: ' 20 || { stop_named $N; bad "v2: not replaced: $(cat "$T/$N.err")"; return; }
+        stop_named $N
+        expect_rc 0 || return
+        grep -q "from $cg/v2/system.slice/web@2.service/memory.stat (anon)$" "$T/$N.err" &&
+                grep -q 'memory: 47 MB anonymous in the instance.s cgroup, over max_memory_restart 32 MB' "$T/$N.err" ||
                 { bad "v2 stderr: $(cat "$T/$N.err")"; return; }
-        # with --shutdown-with-message the memory stop is the message too
+        # with --shutdown-with-message the old child is stopped with the message
         write_ipc_app
-        start $N $(shim) --shutdown-with-message --max-memory-restart=32M --memory-interval=100 --cgroup-root="$cg/v1" \
-                --proc-cgroup="$cg/v1/proc-cgroup" -- node "$T/ipc.js" never
+        start $N $(shim) --shutdown-with-message --max-memory-restart=32M --memory-interval=100 --memory-source=cgroup \
+                --cgroup-root="$cg/v1" --proc-cgroup="$cg/v1/proc-cgroup" -- node "$T/ipc.js" never
+        wait_err $N '^pmgen-shim: reload done: ' 20 || { stop_named $N; bad "message: not replaced: $(cat "$T/$N.err")"; return; }
+        stop_named $N
+        grep -qx 'got shutdown' "$T/$N.out" && grep -q "reload: stopping child [0-9]* with the message 'shutdown'" "$T/$N.err" ||
+                { bad "shutdown message: $(cat "$T/$N.out" "$T/$N.err")"; return; }
+        # a replacement that cannot be made ready falls back to a restart through systemd: exit 75
+        start $N $(shim) --wait-ready --listen-timeout=300 --max-memory-restart=32M --memory-interval=100 \
+                --memory-source=cgroup --cgroup-root="$cg/v1" --proc-cgroup="$cg/v1/proc-cgroup" -- \
+                "$CHILD" wait-signal INT 0 "$T/$N.child5"
         finish $N 20
         expect_rc 75 || return
-        grep -qx 'got shutdown' "$T/$N.out" && grep -q "max_memory_restart: stopping child [0-9]* with the message 'shutdown'" "$T/$N.err" ||
-                { bad "shutdown message: $(cat "$T/$N.out" "$T/$N.err")"; return; }
-        # auto without a readable cgroup file: the RSS; --memory-source=cgroup then is a start-up error
+        grep -q 'reload failed: new child [0-9]* was not ready within 300 ms' "$T/$N.err" &&
+                grep -q 'memory: the replacement could not be started; restarting the instance' "$T/$N.err" &&
+                grep -q 'exiting with status 75 for systemd to restart the app' "$T/$N.err" ||
+                { bad "fallback: $(cat "$T/$N.err")"; return; }
+        # --memory-source=cgroup without a figure is a start-up error
         fake_cgroup "$cg/none" "0::/gone" unrelated 1
-        run $N $(shim) --max-memory-restart=1G --cgroup-root="$cg/none" --proc-cgroup="$cg/none/proc-cgroup" -- true
-        expect_rc 0 && grep -q "from the app's RSS" "$T/$N.err" || { bad "auto fallback: $(cat "$T/$N.err")"; return; }
         run $N $(shim) --max-memory-restart=1G --memory-source=cgroup --cgroup-root="$cg/none" \
                 --proc-cgroup="$cg/none/proc-cgroup" -- true
-        expect_rc 1 && grep -q -- '--memory-source=cgroup: no memory figure for the cgroup in' "$T/$N.err" ||
+        expect_rc 1 && grep -q -- '--memory-source=cgroup: no anonymous memory figure for the cgroup in' "$T/$N.err" ||
                 { bad "cgroup without a file: $(cat "$T/$N.err")"; return; }
-        # this host's own cgroup, as auto finds it (informational)
-        run $N "$SHIM" --max-memory-restart=64G -- true
-        echo "info $(grep -m1 'checked every' "$T/$N.err")"
+        # this host's own cgroup (informational)
+        run $N "$SHIM" --max-memory-restart=64G --memory-source=cgroup -- true
+        echo "info $(grep -m1 -E 'checked every|no anonymous memory' "$T/$N.err")"
+        ok
+}
+
+# ---- reload ----
+
+# reload_run NAME [ARG…] — pmgen-shim --reload against NAME's control socket; RRC its status, RROUT its
+# stdout and stderr.
+reload_run() {
+        local n=$1
+        shift
+        RROUT=$(timeout 60 "$SHIM" --reload --control="$T/rt.$n/control" "$@" 2>&1)
+        RRC=$?
+}
+
+# serve_run NAME SHIM-OPTIONS… -- CHILD-ARGS…: the shim under socket activation with a runtime directory
+# ($T/NAME.rt, also the control socket's), started by one connection; waits for READY=1. PORT is set.
+serve_run() {
+        local n=$1
+        shift
+        PORT=$(free_port)
+        rm -rf "$T/rt.$n"
+        mkdir -p "$T/rt.$n"
+        start "$n" env RUNTIME_DIRECTORY="$T/rt.$n" V=one W=keep systemd-socket-activate -l "127.0.0.1:$PORT" \
+                --fdname=web -E NOTIFY_SOCKET -E RUNTIME_DIRECTORY -E V -E W $(shim) --port="$PORT" "$@"
+        wait_listen "$PORT" 10 || return 1
+        poke "$PORT"
+        wait_notify "$n" READY=1 20
+}
+
+# get PORT — one HTTP request; prints the body ("ok").
+get() {
+        curl -sS -m 5 "http://127.0.0.1:$1/" 2>&1
+}
+
+# pid_line LOG N — the PID of the N-th child that logged (1-based), from serve's "PID V=…" lines.
+pid_line() {
+        awk '$2 ~ /^V=/ { n++; if (n == '"$2"') print $1 }' "$1"
+}
+
+case_reload() {
+        begin reload
+        local log=$T/reload.log old new third mode
+        rm -f "$log"
+        serve_run $N --listen-timeout=1500 -- "$CHILD" serve "$log" || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        old=$(pid_line "$log" 1)
+        mode=$(stat -c %a "$T/rt.$N/control")
+        [ "$mode" = 600 ] || { stop_named $N; bad "control socket mode $mode, want 600"; return; }
+        # a reload with a new environment: the new child serves first, then the old one stops
+        printf '# test\nV="two words"\n' >"$T/$N.envfile"
+        reload_run $N --env-file="$T/$N.envfile"
+        new=$(pid_line "$log" 2)
+        [ "$RRC" = 0 ] && [ -n "$new" ] &&
+                grep -Eqx "reloaded: child $old replaced by child $new \(serving its socket after [0-9]+ ms\)" <<<"$RROUT" &&
+                grep -qx "environment: 1 variable from $T/$N.envfile, 0 removed" <<<"$RROUT" ||
+                { stop_named $N; bad "reload: status $RRC: $RROUT"; return; }
+        grep -qx "$new V=two words W=keep" "$log" && grep -q "^$old INT " "$log" ||
+                { stop_named $N; bad "children: $(tr '\n' '|' <"$log")"; return; }
+        [ "$(get "$PORT")" = ok ] || { stop_named $N; bad "no answer after the reload"; return; }
+        # the order: new ready, then old stopped; READY=1 after RELOADING=1
+        [ "$(grep -n "reload: child $new is ready" "$T/$N.err" | cut -d: -f1)" -lt \
+                "$(grep -n "reload: stopping child $old with SIGINT" "$T/$N.err" | cut -d: -f1)" ] &&
+                grep -qx 'RELOADING=1' "$T/$N.notify" ||
+                { stop_named $N; bad "order: $(cat "$T/$N.err")"; return; }
+        # a plain reload keeps the environment of the last one
+        reload_run $N
+        third=$(pid_line "$log" 3)
+        [ "$RRC" = 0 ] && grep -qx "$third V=two words W=keep" "$log" || { stop_named $N; bad "plain reload: $RROUT"; return; }
+        # a variable the shim started with and the unit no longer gives is removed (MAINPID: the shim)
+        printf 'V=three\n' >"$T/$N.envfile"
+        RROUT=$(env -u W MAINPID="$(cat "$T/$N.pid")" "$SHIM" --reload --control="$T/rt.$N/control" \
+                --env-file="$T/$N.envfile" 2>&1)
+        RRC=$?
+        # (under valgrind the shim also started with valgrind's own variables: more are removed)
+        [ "$RRC" = 0 ] && grep -Eqx "environment: 1 variable from $T/$N.envfile, [0-9]+ removed" <<<"$RROUT" &&
+                grep -qx "$(pid_line "$log" 4) V=three W=(unset)" "$log" || { stop_named $N; bad "removal: $RROUT"; return; }
+        # two at once: the second is refused while the first runs
+        printf 'CHILD_MODE=slow:1200\n' >"$T/$N.envfile"
+        ( reload_run $N --env-file="$T/$N.envfile"; echo "$RRC $RROUT" >"$T/$N.first" ) &
+        wait_err $N 'reload: starting child [0-9]+ next to' 10
+        sleep 0.2
+        reload_run $N
+        [ "$RRC" = 1 ] && grep -Eq '^pmgen-shim: reload failed: a reload is already in progress \(requested, started [0-9]+ ms ago\); try again when it is over$' <<<"$RROUT" ||
+                { stop_named $N; bad "concurrent reload: status $RRC: $RROUT"; return; }
+        wait_file "$T/$N.first" 20 && grep -q '^0 reloaded: ' "$T/$N.first" || { stop_named $N; bad "first of two: $(cat "$T/$N.first")"; return; }
+        [ "$(get "$PORT")" = ok ] || { stop_named $N; bad "no answer after the slow reload"; return; }
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        [ -e "$T/rt.$N/control" ] && { bad "control socket left behind"; return; }
+        ok
+}
+
+case_reload_fail() {
+        begin reloadfail
+        local log=$T/reloadfail.log cur t0 t1
+        rm -f "$log"
+        serve_run $N --listen-timeout=1000 -- "$CHILD" serve "$log" || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        cur=$(pid_line "$log" 1)
+        # a new version that crashes at start
+        printf 'CHILD_MODE=crash\n' >"$T/$N.envfile"
+        reload_run $N --env-file="$T/$N.envfile"
+        [ "$RRC" = 1 ] && grep -Eqx "pmgen-shim: reload failed: new child [0-9]+ exited with status 3 before it was ready; child $cur goes on" <<<"$RROUT" ||
+                { stop_named $N; bad "crash: status $RRC: $RROUT"; return; }
+        [ "$(get "$PORT")" = ok ] || { stop_named $N; bad "no answer after the crash"; return; }
+        grep -Eq "^STATUS=running pid $cur; the last reload failed: new child [0-9]+ exited with status 3" "$T/$N.notify" ||
+                { stop_named $N; bad "notifications: $(tr '\n' '|' <"$T/$N.notify")"; return; }
+        # one that never serves: given up after listen_timeout, killed
+        printf 'CHILD_MODE=hold\n' >"$T/$N.envfile"
+        t0=$(now_ms)
+        reload_run $N --env-file="$T/$N.envfile"
+        t1=$(now_ms)
+        [ "$RRC" = 1 ] && grep -Eqx "pmgen-shim: reload failed: new child [0-9]+ was not ready within 1000 ms \(waited for it to serve its socket\); child $cur goes on" <<<"$RROUT" ||
+                { stop_named $N; bad "never ready: status $RRC: $RROUT"; return; }
+        [ $((t1 - t0)) -ge 950 ] && [ $((t1 - t0)) -lt 6000 ] || { stop_named $N; bad "gave up after $((t1 - t0)) ms"; return; }
+        grep -Eq '^pmgen-shim: child [0-9]+ killed by signal SIGKILL$' "$T/$N.err" || { stop_named $N; bad "not killed: $(cat "$T/$N.err")"; return; }
+        [ "$(get "$PORT")" = ok ] || { stop_named $N; bad "no answer after the failed reload"; return; }
+        # the failed environment was not kept: a plain reload works
+        reload_run $N
+        [ "$RRC" = 0 ] || { stop_named $N; bad "plain reload after failures: $RROUT"; return; }
+        # no control socket for a reload while nothing runs, and a bad request
+        RROUT=$(printf 'restart' | timeout 5 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect(sys.argv[1]); s.send(b"restart\0")
+print(s.recv(512).decode())' "$T/rt.$N/control" 2>&1)
+        [ "$RROUT" = "fail not a reload request" ] || { stop_named $N; bad "bad request: $RROUT"; return; }
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        reload_run $N
+        [ "$RRC" = 1 ] && grep -q 'No such file or directory (is the instance running?)' <<<"$RROUT" ||
+                { bad "reload of a stopped instance: $RROUT"; return; }
+        ok
+}
+
+case_reload_ready() {
+        begin reloadready
+        local log=$T/reloadready.log old new ready int
+        rm -f "$log"
+        # --wait-ready: an sd_notify app (READY=1 after 700 ms, it serves only then)
+        serve_run $N --wait-ready --listen-timeout=10000 -- "$CHILD" notify-ready 700 "$log" ||
+                { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        old=$(awk '$2 == "start" { print $1; exit }' "$log")
+        reload_run $N
+        new=$(awk '$2 == "start" { n++; if (n == 2) print $1 }' "$log")
+        ready=$(awk -v p="$new" '$1 == p && $2 == "READY" { print $3 }' "$log")
+        int=$(awk -v p="$old" '$1 == p && $2 == "INT" { print $3 }' "$log")
+        [ "$RRC" = 0 ] && grep -q "(READY=1 after" <<<"$RROUT" && [ -n "$ready" ] && [ -n "$int" ] && [ "$int" -ge "$ready" ] ||
+                { stop_named $N; bad "sd_notify: status $RRC ($RROUT), new READY at ${ready:-?}, old INT at ${int:-?}"; return; }
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        # without --wait-ready: seen serving first; once a child said READY=1, later ones are waited for
+        rm -f "$log"
+        serve_run $N --listen-timeout=10000 -- "$CHILD" notify-late 600 "$log" || { stop_named $N; bad "no READY=1 (late)"; return; }
+        grep -q 'is ready (serving its socket)' "$T/$N.err" || { stop_named $N; bad "late: $(cat "$T/$N.err")"; return; }
+        wait_err $N 'speaks sd_notify' 10 || { stop_named $N; bad "not learned: $(cat "$T/$N.err")"; return; }
+        old=$(awk '$2 == "start" { print $1; exit }' "$log")
+        reload_run $N
+        new=$(awk '$2 == "start" { n++; if (n == 2) print $1 }' "$log")
+        ready=$(awk -v p="$new" '$1 == p && $2 == "READY" { print $3 }' "$log")
+        int=$(awk -v p="$old" '$1 == p && $2 == "INT" { print $3 }' "$log")
+        stop_named $N
+        [ "$RRC" = 0 ] && grep -q "(READY=1 after" <<<"$RROUT" && [ -n "$ready" ] && [ "${int:-0}" -ge "$ready" ] ||
+                { bad "learned: status $RRC ($RROUT), new READY at ${ready:-?}, old INT at ${int:-?}"; return; }
+        # --wait-ready with process.send('ready'): covered by the 'ready' message path of the integration test
+        ok
+}
+
+case_reload_python() {
+        begin reloadpy
+        local log=$T/reloadpy.log
+        # a Python server on the inherited socket (socketserver: a poll() loop): seen serving, reloadable
+        cat >"$T/srv.py" <<'PY'
+import http.server, os, socket, socketserver, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "3"); self.end_headers(); self.wfile.write(b"ok\n")
+    def log_message(self, *a): pass
+srv = socketserver.TCPServer(("", 0), H, bind_and_activate=False)
+srv.socket = socket.socket(fileno=3)
+open(sys.argv[1], "a").write("%d V=%s W=x\n" % (os.getpid(), os.environ.get("V")))
+srv.serve_forever()
+PY
+        rm -f "$log"
+        serve_run $N --listen-timeout=5000 --stop-signal=SIGTERM -- python3 "$T/srv.py" "$log" ||
+                { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        grep -Eq 'is ready \(serving its socket\) after [0-9]+ ms' "$T/$N.err" || { stop_named $N; bad "start: $(cat "$T/$N.err")"; return; }
+        reload_run $N
+        [ "$RRC" = 0 ] && grep -q '(serving its socket after' <<<"$RROUT" || { stop_named $N; bad "reload: $RROUT"; return; }
+        [ "$(get "$PORT")" = ok ] || { stop_named $N; bad "no answer after the reload"; return; }
+        stop_named $N
+        ok
+}
+
+case_reload_kill() {
+        begin reloadkill
+        local t0 t1
+        mkdir -p "$T/rt.$N"
+        # a child that ignores SIGINT is SIGKILLed after the kill timeout; the reload ends then
+        start $N env RUNTIME_DIRECTORY="$T/rt.$N" $(shim) --kill-timeout=500 -- "$CHILD" ignore INT "$T/$N.child"
+        wait_file "$T/$N.child" 20 || { stop_named $N; bad "child did not start"; return; }
+        t0=$(now_ms)
+        reload_run $N
+        t1=$(now_ms)
+        [ "$RRC" = 0 ] && [ $((t1 - t0)) -ge 450 ] && [ $((t1 - t0)) -lt 5000 ] ||
+                { stop_named $N; bad "status $RRC after $((t1 - t0)) ms: $RROUT"; return; }
+        grep -q 'still running 500 ms after SIGINT, sending SIGKILL' "$T/$N.err" || { stop_named $N; bad "stderr: $(cat "$T/$N.err")"; return; }
+        stop_named $N
+        expect_rc 137 && vg_check $N && ok
+}
+
+case_reload_leftovers() {
+        begin reloadleft
+        local log=$T/reloadleft.log k1 k2 p
+        rm -f "$log"
+        serve_run $N -- "$CHILD" grandkids "$log" || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        read -r _ _ k1 k2 <<<"$(grep ' kids ' "$log" | head -1)"
+        reload_run $N
+        [ "$RRC" = 0 ] || { stop_named $N; bad "reload: $RROUT"; return; }
+        sleep 0.3
+        for p in $k1 $k2; do
+                [ -e "/proc/$p" ] && { stop_named $N; bad "grandchild $p of the old child left: $(grep State "/proc/$p/status")"; return; }
+        done
+        read -r _ _ k1 k2 <<<"$(grep ' kids ' "$log" | tail -1)"
+        [ -e "/proc/$k1" ] && [ -e "/proc/$k2" ] || { stop_named $N; bad "the new child's grandchildren are gone"; return; }
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        sleep 0.3
+        for p in $k1 $k2; do
+                [ -e "/proc/$p" ] && { bad "grandchild $p left after the stop"; return; }
+        done
+        ok
+}
+
+case_socket_care() {
+        begin socketcare
+        local log=$T/socketcare.log
+        rm -f "$log"
+        # the old child shuts the shared listener down when it stops: the shim listens again
+        serve_run $N --backlog=77 -- "$CHILD" shut-on-int "$log" || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        reload_run $N
+        [ "$RRC" = 0 ] || { stop_named $N; bad "reload: $RROUT"; return; }
+        grep -q "socket fd 3 (web) no longer listened (a child shut it down); listening again with backlog 77" "$T/$N.err" ||
+                { stop_named $N; bad "stderr: $(cat "$T/$N.err")"; return; }
+        [ "$(get "$PORT")" = ok ] || { stop_named $N; bad "no answer after the repair"; return; }
+        [ "$(ss -Hltn "sport = :$PORT" | awk '{print $3}')" = 77 ] || { stop_named $N; bad "backlog $(ss -Hltn "sport = :$PORT")"; return; }
+        stop_named $N
+        expect_rc 0 && vg_check $N && ok
+}
+
+case_watchdog() {
+        begin watchdog
+        local i last wedged
+        # WATCHDOG_USEC=1 s: pings every 500 ms while the child takes connections; it stops taking them after
+        # 1.5 s, the queue fills and stays: no more pings
+        PORT=$(free_port)
+        start $N env WATCHDOG_USEC=1000000 systemd-socket-activate -l "127.0.0.1:$PORT" --fdname=web -E NOTIFY_SOCKET \
+                -E WATCHDOG_USEC $(shim) --listen-timeout=300 -- "$CHILD" wedge-after 1500 "$T/$N.child"
+        wait_listen "$PORT" 10 && poke "$PORT" && wait_file "$T/$N.child" 10 || { stop_named $N; bad "did not start"; return; }
+        for i in $(seq 20); do poke "$PORT"; sleep 0.1; done
+        wait_err $N 'looks wedged' 10 || { stop_named $N; bad "no wedge seen: $(cat "$T/$N.err")"; return; }
+        wedged=$(now_ms)
+        sleep 1.5
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        last=$(awk '$0 == "WATCHDOG=1" { hit = 1 } /^-- at / { if (hit) t = $3; hit = 0 } END { print t }' "$T/$N.notify")
+        [ "$(grep -cx WATCHDOG=1 "$T/$N.notify")" -ge 3 ] && [ -n "$last" ] && [ "$last" -le "$wedged" ] ||
+                { bad "pings: $(grep -cx WATCHDOG=1 "$T/$N.notify"), last at $last, wedged at $wedged"; return; }
+        grep -Eq '^pmgen-shim: child [0-9]+ looks wedged: [0-9]+ connections? waiting on its socket, none taken for [0-9]+ ms; no more watchdog pings$' "$T/$N.err" ||
+                { bad "stderr: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+case_reload_many() {
+        begin reloadmany
+        local log=$T/reloadmany.log i shim_pid fds0 fds1 n=100
+        rm -f "$log"
+        serve_run $N -- "$CHILD" serve "$log" || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        shim_pid=$(cat "$T/$N.pid")
+        reload_run $N
+        fds0=$(ls "/proc/$shim_pid/fd" | wc -l)
+        for ((i = 0; i < n; i++)); do
+                reload_run $N
+                [ "$RRC" = 0 ] || { stop_named $N; bad "reload $i: $RROUT"; return; }
+        done
+        fds1=$(ls "/proc/$shim_pid/fd" | wc -l)
+        [ "$(get "$PORT")" = ok ] || { stop_named $N; bad "no answer after $n reloads"; return; }
+        echo "info $n reloads: the shim had $fds0 fds after the first, $fds1 after the last; RssAnon $(awk '/^RssAnon:/ { print $2 " kB" }' "/proc/$shim_pid/status")"
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        [ "$fds0" = "$fds1" ] || { bad "fds grew from $fds0 to $fds1"; return; }
+        [ "$(grep -c ' V=' "$log")" = $((n + 2)) ] || { bad "$(grep -c ' V=' "$log") children for $n + 1 reloads"; return; }
         ok
 }
 
 CORE_CASES="exit_0 exit_3 signal exec_enoent exec_eacces env sigpipe stop kill_timeout forward orphans listen_fds backoff
-            wait_ready wait_ready_timeout wait_ready_child_exits shutdown_with_message shutdown_message_fallback max_memory"
+            wait_ready wait_ready_timeout wait_ready_child_exits shutdown_with_message shutdown_message_fallback max_memory
+            reload reload_fail reload_ready reload_kill reload_leftovers socket_care watchdog reload_many"
 ALL_CASES="exit_0 exit_3 signal exec_enoent exec_eacces exec_path_search usage env sigpipe stop kill_timeout forward orphans
            listen_fds node_preload node_forms node_backlog node_preload_path_with_space node_preload_inactive
            backoff_unit backoff memory wait_ready wait_ready_timeout wait_ready_child_exits wait_ready_lines
-           wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit max_memory"
+           wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit parts_unit max_memory
+           reload reload_fail reload_ready reload_python reload_kill reload_leftovers socket_care watchdog reload_many"
 
 if [ -n "${SHIM_CASES:-}" ]; then
         ALL_CASES=$(for c in $ALL_CASES; do case " $SHIM_CASES " in *" $c "*) echo "$c" ;; esac; done)

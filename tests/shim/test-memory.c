@@ -12,35 +12,37 @@
 
 static int failures;
 
+/* A cgroup v1 memory.stat (this machine's, shortened): lots of page cache, little anonymous memory. */
+#define V1_STAT "cache 9531392\nrss 7700480\nrss_huge 0\nshmem 9084928\nmapped_file 7602176\ndirty 12288\n" \
+                "writeback 0\nswap 0\npgpgin 99846\npgpgout 95639\ninactive_anon 0\nactive_anon 1531904\n" \
+                "inactive_file 24576\nactive_file 421888\nunevictable 15253504\n" \
+                "hierarchical_memory_limit 9223372036854771712\ntotal_cache 244654080\ntotal_rss 13881344\n" \
+                "total_rss_huge 2097152\ntotal_shmem 9084928\ntotal_mapped_file 11067392\n"
+/* A cgroup v2 memory.stat (a Node app's, shortened). */
+#define V2_STAT "anon 52985856\nfile 536870912\nkernel 2629632\nkernel_stack 262144\npagetables 1003520\n" \
+                "sec_pagetables 0\npercpu 480\nsock 0\nvmalloc 0\nshmem 0\nzswap 0\nzswapped 0\n" \
+                "file_mapped 46399488\nfile_dirty 0\nfile_writeback 0\nswapcached 0\nanon_thp 4194304\n" \
+                "file_thp 0\nshmem_thp 0\ninactive_anon 52842496\nactive_anon 135168\n"
+
 static void cgroup_one(const char *text, const char *root, int want_r, const char *want_path) {
         char buf[256] = "untouched";
-        int r = memory_cgroup_file(text, root, buf, sizeof(buf));
+        int v1 = -1, r = memory_cgroup_file(text, root, buf, sizeof(buf), &v1);
 
-        if (r != want_r || (r == 0 && strcmp(buf, want_path) != 0)) {
+        if (r != want_r || (r == 0 && strcmp(buf, want_path) != 0) ||
+            (r == 0 && v1 != (strstr(want_path, "/memory/") != NULL || strncmp(want_path + strlen(root), "/memory/", 8) == 0))) {
                 printf("memory_cgroup_file(\"%s\", \"%s\") = %d \"%s\", want %d \"%s\"\n", text, root, r,
                        r == 0 ? buf : "", want_r, want_path ? want_path : "");
                 failures++;
         }
 }
 
-static void bytes_one(const char *text, int want_r, uint64_t want) {
+static void stat_one(const char *text, int v1, int want_r, uint64_t want) {
         uint64_t v = 7;
-        int r = memory_parse_bytes(text, &v);
+        int r = memory_parse_stat(text, v1, &v);
 
         if (r != want_r || (r == 0 && v != want) || (r < 0 && v != 7)) {
-                printf("memory_parse_bytes(\"%s\") = %d %llu, want %d %llu\n", text, r, (unsigned long long) v,
-                       want_r, (unsigned long long) want);
-                failures++;
-        }
-}
-
-static void statm_one(const char *text, int want_r, uint64_t want) {
-        uint64_t v = 7;
-        int r = memory_parse_statm(text, 4096, &v);
-
-        if (r != want_r || (r == 0 && v != want) || (r < 0 && v != 7)) {
-                printf("memory_parse_statm(\"%s\") = %d %llu, want %d %llu\n", text, r, (unsigned long long) v,
-                       want_r, (unsigned long long) want);
+                printf("memory_parse_stat(\"%.40s…\", v1=%d) = %d %llu, want %d %llu\n", text, v1, r,
+                       (unsigned long long) v, want_r, (unsigned long long) want);
                 failures++;
         }
 }
@@ -70,15 +72,15 @@ static int write_file(const char *path, const char *content) {
 static void find_one(const char *dir, const char *proc_text, const char *want_suffix, uint64_t want_bytes) {
         char proc[4200], path[4096], want[4200];
         uint64_t bytes = 0;
-        int r;
+        int r, v1 = 0;
 
         snprintf(proc, sizeof(proc), "%s/proc-cgroup", dir);
         snprintf(want, sizeof(want), "%s/%s", dir, want_suffix);
         if (write_file(proc, proc_text) < 0)
                 return;
-        r = memory_find_cgroup(proc, dir, path, sizeof(path));
+        r = memory_find_cgroup(proc, dir, path, sizeof(path), &v1);
         if (r == 0)
-                r = memory_read_cgroup(path, &bytes);
+                r = memory_read_cgroup(path, v1, &bytes);
         if (r != 0 || strcmp(path, want) != 0 || bytes != want_bytes) {
                 printf("find+read \"%s\": %d \"%s\" %llu, want \"%s\" %llu\n", proc_text, r, path,
                        (unsigned long long) bytes, want, (unsigned long long) want_bytes);
@@ -94,7 +96,7 @@ int main(int argc, char **argv) {
                          "0::/system.slice/web@1.service\n";
         char path[4200], sub[4096], big[300];
         uint64_t bytes;
-        int r;
+        int r, is_v1;
 
         if (argc != 2) {
                 fprintf(stderr, "usage: test-memory TMPDIR\n");
@@ -103,17 +105,16 @@ int main(int argc, char **argv) {
 
         /* v2: the unified line */
         cgroup_one("0::/system.slice/web@1.service\n", "/sys/fs/cgroup", 0,
-                   "/sys/fs/cgroup/system.slice/web@1.service/memory.current");
-        cgroup_one("0::/system.slice/web@1.service", "/r", 0, "/r/system.slice/web@1.service/memory.current");
-        cgroup_one("0::/\n", "/r", 0, "/r/memory.current");
-        cgroup_one("0::/a:b/c\n", "/r", 0, "/r/a:b/c/memory.current");
+                   "/sys/fs/cgroup/system.slice/web@1.service/memory.stat");
+        cgroup_one("0::/system.slice/web@1.service", "/r", 0, "/r/system.slice/web@1.service/memory.stat");
+        cgroup_one("0::/\n", "/r", 0, "/r/memory.stat");
+        cgroup_one("0::/a:b/c\n", "/r", 0, "/r/a:b/c/memory.stat");
         /* v1 and hybrid: the memory controller wins over the unified line, in any order */
-        cgroup_one(v1, "/sys/fs/cgroup", 0, "/sys/fs/cgroup/memory/system.slice/web@1.service/memory.usage_in_bytes");
-        cgroup_one("0::/x\n4:memory:/y\n", "/r", 0, "/r/memory/y/memory.usage_in_bytes");
-        cgroup_one("4:memory:/\n", "/r", 0, "/r/memory/memory.usage_in_bytes");
-        cgroup_one("4:foo,memory,bar:/z\n", "/r", 0, "/r/memory/z/memory.usage_in_bytes");
-        cgroup_one("4:memory:/process_api/212311c0\n0::/\n", "/r", 0,
-                   "/r/memory/process_api/212311c0/memory.usage_in_bytes");
+        cgroup_one(v1, "/sys/fs/cgroup", 0, "/sys/fs/cgroup/memory/system.slice/web@1.service/memory.stat");
+        cgroup_one("0::/x\n4:memory:/y\n", "/r", 0, "/r/memory/y/memory.stat");
+        cgroup_one("4:memory:/\n", "/r", 0, "/r/memory/memory.stat");
+        cgroup_one("4:foo,memory,bar:/z\n", "/r", 0, "/r/memory/z/memory.stat");
+        cgroup_one("4:memory:/process_api/212311c0\n0::/\n", "/r", 0, "/r/memory/process_api/212311c0/memory.stat");
         /* lines that are not what we look for */
         cgroup_one("4:memoryx:/y\n", "/r", -ENOENT, NULL);
         cgroup_one("4:xmemory:/y\n1:name=systemd:/z\n", "/r", -ENOENT, NULL);
@@ -127,28 +128,24 @@ int main(int argc, char **argv) {
         cgroup_one("0::/a/./b\n", "/r", -EINVAL, NULL);
         cgroup_one("0::relative\n", "/r", -EINVAL, NULL);
         cgroup_one("0::\n", "/r", -EINVAL, NULL);
-        cgroup_one("0::/a/..b/c...\n", "/r", 0, "/r/a/..b/c.../memory.current");
+        cgroup_one("0::/a/..b/c...\n", "/r", 0, "/r/a/..b/c.../memory.stat");
         /* too long for the buffer */
         memset(big, 'x', sizeof(big));
         memcpy(big, "0::/", 4);
         big[sizeof(big) - 1] = '\0';
         cgroup_one(big, "/r", -ENAMETOOLONG, NULL);
 
-        bytes_one("123\n", 0, 123);
-        bytes_one("0", 0, 0);
-        bytes_one("18446744073709551615\n", 0, UINT64_MAX);
-        bytes_one("18446744073709551616\n", -EINVAL, 0);
-        bytes_one("max\n", -EINVAL, 0);
-        bytes_one("", -EINVAL, 0);
-        bytes_one("12 \n", -EINVAL, 0);
-        bytes_one("-1\n", -EINVAL, 0);
-        bytes_one("1\n\n", -EINVAL, 0);
-
-        statm_one("1000 250 100 10 0 300 0\n", 0, 250 * 4096);
-        statm_one("1000 250", 0, 250 * 4096);
-        statm_one("1000", -EINVAL, 0);
-        statm_one("1000 x 1", -EINVAL, 0);
-        statm_one("", -EINVAL, 0);
+        /* memory.stat: anonymous memory only, never the page cache */
+        stat_one(V1_STAT, 1, 0, 13881344);          /* total_rss (total_rss_huge is part of it) */
+        stat_one(V2_STAT, 0, 0, 52985856);          /* anon (anon_thp is part of it) */
+        stat_one(V2_STAT, 1, -ENOENT, 0);           /* a v2 file has no total_rss */
+        stat_one("rss 5\ntotal_rss_huge 7\n", 1, -ENOENT, 0);
+        stat_one("anon_thp 5\nanon 9", 0, 0, 9);    /* the last line without a newline */
+        stat_one("file 100\nanon x\n", 0, -EINVAL, 0);
+        stat_one("anon 12 \n", 0, -EINVAL, 0);
+        stat_one("anon 18446744073709551616\n", 0, -EINVAL, 0);
+        stat_one("", 0, -ENOENT, 0);
+        stat_one("anon", 0, -ENOENT, 0);
 
         size_one("1", 0, 1);
         size_one("33554432", 0, 33554432);
@@ -171,29 +168,24 @@ int main(int argc, char **argv) {
         mkdir(sub, 0755);
         snprintf(sub, sizeof(sub), "%s/memory/app", argv[1]);
         mkdir(sub, 0755);
-        snprintf(path, sizeof(path), "%s/memory.usage_in_bytes", sub);
-        write_file(path, "4096\n");
+        snprintf(path, sizeof(path), "%s/memory.stat", sub);
+        write_file(path, V1_STAT);
         snprintf(sub, sizeof(sub), "%s/v2app", argv[1]);
         mkdir(sub, 0755);
-        snprintf(path, sizeof(path), "%s/memory.current", sub);
-        write_file(path, "8192\n");
-        find_one(argv[1], "3:memory:/app\n0::/v2app\n", "memory/app/memory.usage_in_bytes", 4096);
-        find_one(argv[1], "0::/v2app\n", "v2app/memory.current", 8192);
+        snprintf(path, sizeof(path), "%s/memory.stat", sub);
+        write_file(path, V2_STAT);
+        find_one(argv[1], "3:memory:/app\n0::/v2app\n", "memory/app/memory.stat", 13881344);
+        find_one(argv[1], "0::/v2app\n", "v2app/memory.stat", 52985856);
         snprintf(path, sizeof(path), "%s/no-such-file", argv[1]);
-        r = memory_find_cgroup(path, argv[1], sub, sizeof(sub));
+        r = memory_find_cgroup(path, argv[1], sub, sizeof(sub), &is_v1);
         if (r != -ENOENT) {
                 printf("memory_find_cgroup of a missing file: %d, want -ENOENT\n", r);
                 failures++;
         }
-        snprintf(path, sizeof(path), "%s/no-such-cgroup/memory.current", argv[1]);
-        r = memory_read_cgroup(path, &bytes);
+        snprintf(path, sizeof(path), "%s/no-such-cgroup/memory.stat", argv[1]);
+        r = memory_read_cgroup(path, 0, &bytes);
         if (r != -ENOENT) {
                 printf("memory_read_cgroup of a missing file: %d, want -ENOENT\n", r);
-                failures++;
-        }
-        r = memory_read_rss(getpid(), &bytes);
-        if (r != 0 || bytes < 4096 || bytes > (1ULL << 30)) {
-                printf("memory_read_rss(self) = %d %llu\n", r, (unsigned long long) bytes);
                 failures++;
         }
 

@@ -190,6 +190,18 @@ static void test_units(void **state) {
         test_unit_one("[api]\nscript = a.js\nwatch = true\n", NULL, "api-watch.path", "PathChanged=/srv/app");
         test_unit_one("[api]\nscript = a.js\nnamespace = backend\n", NULL, "api.target",
                       "PartOf=pmgen-ns@backend.target\nWantedBy=pmgen-ns@backend.target");
+        /* reload: the shim as root, with the environment file read again */
+        test_unit_one("[api]\nscript = a.js\n", NULL, "api@.service",
+                      "ExecReload=+/usr/libexec/pmgen/pmgen-shim --reload --env-file=%Y/api.env");
+        /* sticky: ip (pmgen's addition) gives the shim the group's size, in cluster mode only */
+        test_unit_one("[api]\nscript = a.js\nexec_mode = cluster\ninstances = 3\nport = 3000\nsticky = ip\n", NULL,
+                      "api@.service",
+                      SHIM " --port=3000 --backlog=4096 --kill-timeout=1600 --node-preload=/usr/share/pmgen/node-preload.cjs "
+                           "--sticky=ip --group-size=3 -- /opt/bin/node /srv/app/a.js");
+        test_unit_one("[api]\nscript = a.js\nexec_mode = cluster\ninstances = 2\nport = 3000\nsticky = none\n", NULL,
+                      "api@.service",
+                      SHIM " --port=3000 --backlog=4096 --kill-timeout=1600 --node-preload=/usr/share/pmgen/node-preload.cjs "
+                           "-- /opt/bin/node /srv/app/a.js");
         /* specifiers in paths are escaped */
         test_unit_one("[api]\nscript = a.js\ncwd = /srv/app/100%\n", NULL, "api@.service", "WorkingDirectory=/srv/app/100%%");
 }
@@ -226,6 +238,11 @@ static void test_diags(void **state) {
                       "apps.ini:2:10: warning: script /elsewhere/a.js does not exist on this machine\n");
         test_diag_one("[api]\nscript = a.js\nuser = root\n", NULL, true,
                       "apps.ini:3:8: warning: app 'api' runs as root: give it a user of its own\n");
+        test_diag_one("[api]\nscript = a.js\nsticky = cookie\n", NULL, false,
+                      "apps.ini:3:10: error: sticky: expected \"ip\" or \"none\", found 'cookie'\n");
+        test_diag_one("[api]\nscript = a.js\nsticky = ip\n", NULL, true,
+                      "apps.ini:3:10: warning: app 'api': sticky applies to cluster mode (a port shared by instances); "
+                      "ignored\n");
         test_diag_one("[api]\nscript = a.js\ndeploy = x\n", NULL, false,
                       "apps.ini:3:1: error: 'deploy' is not supported: use your deploy tool; pmgen manages runtime\n");
         test_diag_one("[api]\nscript = a.js\ncron_restart = 0 0 1 * 1\n", NULL, false,
