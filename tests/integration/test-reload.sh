@@ -147,7 +147,11 @@ fi
 
 heading "stop"
 sandbox_exec timeout 60 systemctl stop rl.target || fail "stop" "systemctl stop rl.target failed"
-left=$(sandbox_exec ps -e -o pid=,comm= | awk '$2 == "node" || $2 == "pmgen-shim"')
-if [ -z "$left" ]; then pass "stop" "no node, no pmgen-shim left"; else fail "stop" "left: $left"; fi
+# systemd may reap the last exited process a moment after the stop job is done: allow 5 s.
+none_left() {
+        left=$(sandbox_exec ps -e -o pid=,stat=,comm= | awk '$3 == "node" || $3 == "pmgen-shim"')
+        [ -z "$left" ]
+}
+if wait_until 5 none_left; then pass "stop" "no node, no pmgen-shim left"; else fail "stop" "left: $left"; fi
 
 t_finish
