@@ -173,7 +173,7 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
                 exec_opt(sb, "increment-var", a->increment_var);
         if (p->port)
                 exec_opt_u(sb, "port", p->port);
-        if (p->socket)
+        if (p->socket || p->bind_preload)
                 exec_opt_u(sb, "backlog", a->backlog ? a->backlog : 4096);
         exec_opt_u(sb, "kill-timeout", a->kill_timeout_ms);
         if (a->listen_timeout_set)
@@ -188,6 +188,8 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
                 exec_opt_u(sb, "exp-backoff", a->exp_backoff_ms);
         if (p->socket && p->node)
                 exec_opt(sb, "node-preload", o->preload_path);
+        if (p->bind_preload)
+                exec_opt(sb, "bind-preload", o->bind_preload_path);
         if (p->socket && a->sticky_ip)
                 strbuf_addf(sb, " --sticky=ip --group-size=%u", p->instances);
         strbuf_adds(sb, " --");
@@ -215,6 +217,9 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
                         strbuf_addf(sb, "Group=%s\n", a->group);
         }
         strbuf_addf(sb, "RuntimeDirectory=pmgen/%s-%%i\nRuntimeDirectoryPreserve=restart\n", n);
+        /* The sockets the shim made for the app (--bind-preload) outlive a restart of the instance. */
+        if (p->bind_preload)
+                strbuf_adds(sb, "FileDescriptorStoreMax=16\n");
         strbuf_addf(sb, "Restart=%s\nRestartSec=", a->autorestart ? "always" : "no");
         add_span(sb, delay);
         strbuf_addc(sb, '\n');
@@ -251,7 +256,7 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
                 strbuf_addf(sb, "Port=%u\n", p->port);
         if (p->profile)
                 strbuf_addf(sb, "Profile=%s\n", p->profile);
-        strbuf_addf(sb, "Mode=%s\n", p->socket ? "cluster" : "fork");
+        strbuf_addf(sb, "Mode=%s\n", p->socket || p->bind_preload ? "cluster" : "fork");
 }
 
 static void render_socket(strbuf *sb, const app_plan *p, const emit_opts *o) {
@@ -374,7 +379,8 @@ int emit_app(const app_plan *p, const emit_opts *o, out_files *f, diag_list *dl)
         int r = 0;
 
         if (unit_value_check(o->source, &bad) || unit_value_check(o->shim_path, &bad) ||
-            unit_value_check(o->preload_path, &bad)) {
+            unit_value_check(o->preload_path, &bad) || (p->bind_preload && !o->bind_preload_path) ||
+            (o->bind_preload_path && unit_value_check(o->bind_preload_path, &bad))) {
                 diag_error(dl, ((loc){ o->source, 0, 0 }), "the declaration's path cannot appear in a unit file");
                 return -EINVAL;
         }
@@ -391,7 +397,7 @@ int emit_app(const app_plan *p, const emit_opts *o, out_files *f, diag_list *dl)
                              a->name);
         else if (a->user && strcmp(a->user, "root") == 0)
                 diag_warning(dl, app_loc(a, "user"), "app '%s' runs as root: give it a user of its own", a->name);
-        if (a->sticky_ip && !p->socket)
+        if (a->sticky_ip && !p->socket && !p->bind_preload)
                 diag_warning(dl, app_loc(a, "sticky"), "app '%s': sticky applies to cluster mode (a port shared by "
                              "instances); ignored", a->name);
         if (dl->errors > errors)

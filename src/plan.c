@@ -266,16 +266,13 @@ int plan_app(const app *a, const plan_opts *opts, const plan_host *host, app_pla
          * without a port is the same as fork mode. */
         if (mode == EXEC_UNSET)
                 mode = a->instances != INST_UNSET && p.node && (p.instances > 1 || p.port) ? EXEC_CLUSTER : EXEC_FORK;
+        /* Cluster mode without a port: the app picks its port in code; the shim hands every instance
+         * the socket it binds (libpmgen-bind.so). */
         if (mode == EXEC_CLUSTER) {
-                if (!p.port) {
-                        diag_error(dl, app_loc(a, a->mode == EXEC_CLUSTER ? "exec_mode" : "instances"),
-                                   "app '%s' runs in cluster mode but declares no port: add `port: 3000` (or PORT in its "
-                                   "env) so that pmgen can give every instance the same listening socket",
-                                   a->name);
-                        r = -EINVAL;
-                        goto fail;
-                }
-                p.socket = true;
+                if (p.port)
+                        p.socket = true;
+                else
+                        p.bind_preload = true;
         }
         *ret = p;
         return 0;

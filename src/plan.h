@@ -43,6 +43,8 @@ typedef struct app_plan {
         unsigned instances;
         unsigned port;          /* 0: none */
         bool socket;            /* cluster mode with a port: NAME@.socket */
+        bool bind_preload;      /* cluster mode without a port: the shim's --bind-preload takes the
+                                 * sockets the app binds (no socket unit) */
         env_set env;            /* merged environment (borrowed strings) */
         const char *profile;    /* the profile applied, or NULL */
 } app_plan;

@@ -87,7 +87,7 @@ _pmgen() {
         local commands="check generate convert apply ls status logs start stop restart reload scale delete describe
                 import generator help"
         # Options that take a value (as separate word or after =).
-        local valued='@(-e|--env|-o|--output|-n|--lines|--to|--shim|--node-preload)'
+        local valued='@(-e|--env|-o|--output|-n|--lines|--to|--shim|--node-preload|--bind-preload)'
 
         # The command, the positional arguments before the cursor, and --user.
         local cmd='' i w user=0 npos=0
@@ -133,7 +133,7 @@ _pmgen() {
                 -e | --env) mapfile -t vals < <(_pmgen_profiles "${pos[@]}") ;;
                 --to) vals=(ini js json) ;;
                 -n | --lines) return 0 ;;
-                -o | --output | --shim | --node-preload)
+                -o | --output | --shim | --node-preload | --bind-preload)
                         if [[ $cur == --*=* ]]; then
                                 if [[ $cmd == generate ]]; then
                                         _pmgen_reply -d -- "$val"
@@ -155,8 +155,8 @@ _pmgen() {
         local opts
         case $cmd in
         '') opts="-h --help --version -q --quiet --user" ;;
-        check) opts="-e --env --eval --shim --node-preload -q --quiet" ;;
-        generate) opts="-e --env --eval --shim --node-preload -o --output --user -q --quiet" ;;
+        check) opts="-e --env --eval --shim --node-preload --bind-preload -q --quiet" ;;
+        generate) opts="-e --env --eval --shim --node-preload --bind-preload -o --output --user -q --quiet" ;;
         convert) opts="-e --env --eval --to -q --quiet" ;;
         apply) opts="-e --env --user --dry-run --prune -q --quiet" ;;
         ls | status | list) opts="--json --user -q --quiet" ;;

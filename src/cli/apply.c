@@ -273,7 +273,8 @@ static const char *const default_files[] = { "ecosystem.config.js", "ecosystem.c
                                              "ecosystem.json", "ecosystem.config.json", "pmgen.ini", NULL };
 
 int cmd_apply(const verb_opts *o, int n, char **files) {
-        compile_opts co = { .shim_path = PMGEN_SHIM_PATH, .preload_path = PMGEN_NODE_PRELOAD_PATH, .generator = "pmgen" };
+        compile_opts co = { .shim_path = PMGEN_SHIM_PATH, .preload_path = PMGEN_NODE_PRELOAD_PATH,
+                            .bind_preload_path = PMGEN_BIND_PRELOAD_PATH, .generator = "pmgen" };
         apply_source *src;
         diag_list dl = DIAG_LIST_INIT;
         char *dflt[2] = { NULL, NULL };

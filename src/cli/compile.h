@@ -15,6 +15,7 @@ typedef struct compile_opts {
         bool eval;                /* --eval: let node evaluate the file */
         const char *shim_path;
         const char *preload_path;
+        const char *bind_preload_path;
         const char *generator;    /* name in the header line */
         bool user;                /* units for the user manager (generate --user) */
 } compile_opts;

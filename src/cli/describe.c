@@ -40,6 +40,28 @@ static void kv(const char *key, const char *fmt, ...) {
         putchar('\n');
 }
 
+/* The ports a cluster-mode app without a declared port bound itself: the "tcp ADDR:PORT" lines its shim
+ * writes to $RUNTIME_DIRECTORY/ports (pmgen-shim --bind-preload). Nothing when there is none or it cannot
+ * be read. */
+static void describe_bound_ports(const char *name, unsigned instance, bool user) {
+        const char *base = user ? getenv("XDG_RUNTIME_DIR") : "/run";
+        char path[512], line[128];
+        FILE *f;
+
+        if (!base || *base != '/')
+                return;
+        snprintf(path, sizeof(path), "%s/pmgen/%s-%u/ports", base, name, instance);
+        f = fopen(path, "re");
+        if (!f)
+                return;
+        while (fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = '\0';
+                if (*line)
+                        kv("", "  bound by the app: %s (kept by the shim)", line);
+        }
+        fclose(f);
+}
+
 static const char *usec_span(uint64_t usec, char buf[32]) {
         if (usec == UINT64_MAX)
                 return "infinity";
@@ -157,7 +179,7 @@ int cmd_describe(const verb_opts *o, const char *arg) {
                                 strbuf_addf(&cmd, "%s%s", i ? " " : "", p.argv.v[i]);
                         kv("command", "%s", strbuf_str(&cmd));
                         kv("cwd", "%s", p.cwd);
-                        kv("mode", "%s, %u instance%s%s", p.socket ? "cluster" : "fork", p.instances, p.instances == 1 ? "" : "s",
+                        kv("mode", "%s, %u instance%s%s", p.socket || p.bind_preload ? "cluster" : "fork", p.instances, p.instances == 1 ? "" : "s",
                            p.port ? "" : "");
                         if (p.port)
                                 kv("port", "%u", p.port);
@@ -214,7 +236,8 @@ int cmd_describe(const verb_opts *o, const char *arg) {
                         sd_bus_error_free(&e);
                         kv("", "  %s: %s %s, Backlog=%" PRIu32, sock, sactive ? sactive : "?",
                            listen && listen[0] ? listen[0] : "?", backlog);
-                }
+                } else
+                        describe_bound_ports(ka->name, in[i].n, o->user);
                 free(active);
                 free(sub);
                 free(sactive);

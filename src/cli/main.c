@@ -68,6 +68,8 @@ static const char usage_text[] =
         "                            (default " PMGEN_SHIM_PATH ")\n"
         "      --node-preload PATH   node preload path written into units\n"
         "                            (default " PMGEN_NODE_PRELOAD_PATH ")\n"
+        "      --bind-preload PATH   libpmgen-bind.so path written into units (cluster\n"
+        "                            mode without a port; default " PMGEN_BIND_PRELOAD_PATH ")\n"
         "  -q, --quiet               do not print warnings\n"
         "  -h, --help                show this help\n"
         "      --version             show the version\n"
@@ -246,12 +248,13 @@ static const char *prog_base(const char *argv0) {
 int main(int argc, char **argv) {
         enum {
                 OPT_EVAL = 256, OPT_SHIM, OPT_PRELOAD, OPT_VERSION, OPT_TO, OPT_USER, OPT_DRY, OPT_PRUNE, OPT_JSON, OPT_ERR,
-                OPT_UPDATE, OPT_APPLY, OPT_ALLENV,
+                OPT_UPDATE, OPT_APPLY, OPT_ALLENV, OPT_BIND_PRELOAD,
         };
         static const struct option opts[] = {
                 { "env", required_argument, NULL, 'e' },       { "output", required_argument, NULL, 'o' },
                 { "eval", no_argument, NULL, OPT_EVAL },         { "shim", required_argument, NULL, OPT_SHIM },
                 { "node-preload", required_argument, NULL, OPT_PRELOAD },
+                { "bind-preload", required_argument, NULL, OPT_BIND_PRELOAD },
                 { "to", required_argument, NULL, OPT_TO },       { "quiet", no_argument, NULL, 'q' },
                 { "user", no_argument, NULL, OPT_USER },         { "dry-run", no_argument, NULL, OPT_DRY },
                 { "prune", no_argument, NULL, OPT_PRUNE },       { "json", no_argument, NULL, OPT_JSON },
@@ -261,7 +264,8 @@ int main(int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },              { "version", no_argument, NULL, OPT_VERSION },
                 { NULL, 0, NULL, 0 },
         };
-        cli c = { .co = { .shim_path = PMGEN_SHIM_PATH, .preload_path = PMGEN_NODE_PRELOAD_PATH, .generator = "pmgen" },
+        cli c = { .co = { .shim_path = PMGEN_SHIM_PATH, .preload_path = PMGEN_NODE_PRELOAD_PATH,
+                          .bind_preload_path = PMGEN_BIND_PRELOAD_PATH, .generator = "pmgen" },
                   .v = { .lines = -1 } };
         const char *cmd, *base = prog_base(argv[0]);
         const command *cd;
@@ -309,6 +313,10 @@ int main(int argc, char **argv) {
                         break;
                 case OPT_PRELOAD:
                         c.co.preload_path = optarg;
+                        given |= O_SHIM;
+                        break;
+                case OPT_BIND_PRELOAD:
+                        c.co.bind_preload_path = optarg;
                         given |= O_SHIM;
                         break;
                 case OPT_TO:
@@ -403,8 +411,8 @@ int main(int argc, char **argv) {
                         nargs > cd->max_args && cd->max_args >= 0 ? ", found more" : "");
                 return EXIT_USAGE;
         }
-        if (c.co.shim_path[0] != '/' || c.co.preload_path[0] != '/')
-                return usage_error("%s", "--shim and --node-preload need absolute paths");
+        if (c.co.shim_path[0] != '/' || c.co.preload_path[0] != '/' || c.co.bind_preload_path[0] != '/')
+                return usage_error("%s", "--shim, --node-preload and --bind-preload need absolute paths");
         if (strcmp(cd->name, "check") == 0 || strcmp(cd->name, "generate") == 0) {
                 bool gen = cd->name[0] == 'g';
 

@@ -638,6 +638,7 @@ void store_emit_opts(bool user, const char *source, emit_opts *eo) {
                            .source = source,
                            .shim_path = PMGEN_SHIM_PATH,
                            .preload_path = PMGEN_NODE_PRELOAD_PATH,
+                           .bind_preload_path = PMGEN_BIND_PRELOAD_PATH,
                            .automatic = true,
                            .user = user };
 }

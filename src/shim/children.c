@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,8 +22,10 @@
 void child_slot_clear(child_proc *c) {
         if (c->ipc_fd >= 0)
                 close(c->ipc_fd);
+        if (c->bind_fd >= 0)
+                close(c->bind_fd);
         notify_close(c->notify_fd, c->notify_env);
-        *c = (child_proc) { .ipc_fd = -1, .notify_fd = -1 };
+        *c = (child_proc) { .ipc_fd = -1, .notify_fd = -1, .bind_fd = -1 };
 }
 
 /* ---- children ---- */
@@ -36,6 +39,7 @@ int spawn_into(shim *s, int idx, child_env *env, const exec_plan *plan, int *exe
                 .env = env,
                 .n_fds = s->n_fds,
                 .ipc_fd = -1,
+                .bind_fd = -1,
                 .mask = &s->orig_mask,
                 .reset_signals = handled_signals,
                 .n_reset = n_handled_signals,
@@ -43,18 +47,30 @@ int spawn_into(shim *s, int idx, child_env *env, const exec_plan *plan, int *exe
         };
         int r;
 
-        *c = (child_proc) { .ipc_fd = -1, .notify_fd = -1, .seq = s->next_seq++ };
+        *c = (child_proc) { .ipc_fd = -1, .notify_fd = -1, .bind_fd = -1, .seq = s->next_seq++ };
         r = notify_open(s->runtime_dir, c->seq, &c->notify_fd, c->notify_env, sizeof(c->notify_env));
         if (r == 0)
                 r = child_env_set_notify(env, c->notify_env);
         if (r == 0 && uses_ipc(s))
                 r = ipc_open(&c->ipc_fd, &req.ipc_fd);
+        if (r == 0 && s->opt.bind_preload) {
+                int pair[2];
+
+                if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+                        r = -errno;
+                else {
+                        c->bind_fd = pair[0];
+                        req.bind_fd = pair[1];
+                }
+        }
         if (r == 0) {
                 c->start_ms = now_ms();
                 r = spawn_child(&req, &c->pid, exec_err);
         }
         if (req.ipc_fd >= 0)
                 close(req.ipc_fd); /* the child has its copy */
+        if (req.bind_fd >= 0)
+                close(req.bind_fd);
         if (r < 0 || *exec_err != 0)
                 child_slot_clear(c);
         return r;
@@ -71,7 +87,10 @@ void readiness_begin(shim *s, int idx, bool first) {
         c->ready = false;
         if (s->opt.wait_ready || s->notify_learned)
                 c->mode = READY_SIGNAL;
-        else if (s->n_inos > 0)
+        else if (s->n_inos > 0 || (s->opt.bind_preload && first))
+                /* With --bind-preload and no socket yet, the first child is waited for until it binds and
+                 * serves (listen_timeout if it never does); a later one only when there is a socket (an
+                 * app that binds nothing is not held up at every reload). */
                 c->mode = READY_SERVING;
         else
                 c->mode = READY_STARTED;
@@ -155,7 +174,7 @@ void probe_serving(shim *s, int idx) {
         uint64_t all = s->n_inos >= 64 ? UINT64_MAX : (UINT64_C(1) << s->n_inos) - 1;
 
         c->probe_at = 0;
-        if (serving_scan(c->pid, s->inos, s->n_inos, &c->seen) == 0 && (c->seen & all) == all) {
+        if (s->n_inos > 0 && serving_scan(c->pid, s->inos, s->n_inos, &c->seen) == 0 && (c->seen & all) == all) {
                 child_ready(s, idx, "serving its socket");
                 return;
         }
@@ -272,16 +291,18 @@ static void sockets_check(shim *s) {
         unsigned i, old = 0;
         int r;
 
-        for (i = 0; i < s->n_fds; i++) {
+        for (i = 0; i < s->n_held; i++) {
+                const char *name = i < s->n_fds ? s->fd_names[i] : BINDSRV_FDNAME;
+
                 r = sockets_repair(&s->held[i], &res, &old);
                 if (r < 0)
                         log_line("warning: cannot check socket fd %d: %s", s->held[i].fd, strerror(-r));
                 else if (res == REPAIR_RELISTENED)
                         log_line("socket fd %d (%s) no longer listened (a child shut it down); listening again "
-                                 "with backlog %u", s->held[i].fd, s->fd_names[i], s->held[i].backlog);
+                                 "with backlog %u", s->held[i].fd, name, s->held[i].backlog);
                 else if (res == REPAIR_BACKLOG)
                         log_line("socket fd %d (%s) had backlog %u (a child changed it); set back to %u",
-                                 s->held[i].fd, s->fd_names[i], old, s->held[i].backlog);
+                                 s->held[i].fd, name, old, s->held[i].backlog);
         }
 }
 

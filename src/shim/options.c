@@ -29,6 +29,9 @@ static void usage(FILE *f) {
               "  --stop-signal=SIG      signal that asks the app to stop (default SIGINT)\n"
               "  --kill-timeout=MS      SIGKILL the app this long after the stop signal (default 1600)\n"
               "  --node-preload=PATH    add --require PATH to NODE_OPTIONS\n"
+              "  --bind-preload=PATH    for apps that declare no port: LD_PRELOAD PATH (libpmgen-bind.so),\n"
+              "                         which takes the TCP sockets the app binds from the shim; the shim\n"
+              "                         keeps them (and in systemd's fd store) for reloads and restarts\n"
               "  --exp-backoff=MS       delay quick restarts: MS, then x1.5 up to 15000, reset after 30 s up\n"
               "  --wait-ready           the app says when it is ready: process.send('ready') (it gets a Node\n"
               "                         IPC channel, NODE_CHANNEL_FD) or sd_notify READY=1\n"
@@ -114,7 +117,7 @@ enum {
         OPT_STOP_SIGNAL, OPT_KILL_TIMEOUT, OPT_NODE_PRELOAD, OPT_EXP_BACKOFF, OPT_LISTEN_TIMEOUT,
         OPT_WAIT_READY, OPT_SHUTDOWN_WITH_MESSAGE, OPT_MAX_MEMORY_RESTART, OPT_MEMORY_INTERVAL,
         OPT_MEMORY_SOURCE, OPT_CGROUP_ROOT, OPT_PROC_CGROUP, OPT_VERSION, OPT_STICKY, OPT_GROUP_SIZE,
-        OPT_RELOAD, OPT_ENV_FILE, OPT_CONTROL,
+        OPT_RELOAD, OPT_ENV_FILE, OPT_CONTROL, OPT_BIND_PRELOAD,
 };
 
 int options_parse(options *o, int argc, char **argv) {
@@ -128,6 +131,7 @@ int options_parse(options *o, int argc, char **argv) {
                 { "stop-signal",           required_argument, NULL, OPT_STOP_SIGNAL },
                 { "kill-timeout",          required_argument, NULL, OPT_KILL_TIMEOUT },
                 { "node-preload",          required_argument, NULL, OPT_NODE_PRELOAD },
+                { "bind-preload",          required_argument, NULL, OPT_BIND_PRELOAD },
                 { "exp-backoff",           required_argument, NULL, OPT_EXP_BACKOFF },
                 { "listen-timeout",        required_argument, NULL, OPT_LISTEN_TIMEOUT },
                 { "wait-ready",            no_argument,       NULL, OPT_WAIT_READY },
@@ -200,6 +204,7 @@ int options_parse(options *o, int argc, char **argv) {
                         r = parse_ulong(optarg, 0, MS_MAX, &o->kill_timeout_ms);
                         break;
                 case OPT_NODE_PRELOAD:
+                case OPT_BIND_PRELOAD:
                 case OPT_CGROUP_ROOT:
                 case OPT_PROC_CGROUP:
                 case OPT_ENV_FILE:
@@ -209,6 +214,7 @@ int options_parse(options *o, int argc, char **argv) {
                                 return EXIT_USAGE;
                         }
                         *(c == OPT_NODE_PRELOAD ? &o->node_preload
+                          : c == OPT_BIND_PRELOAD ? &o->bind_preload
                           : c == OPT_CGROUP_ROOT ? &o->cgroup_root
                           : c == OPT_PROC_CGROUP ? &o->proc_cgroup
                           : c == OPT_ENV_FILE ? &o->env_file : &o->control_path) = optarg;

@@ -34,6 +34,7 @@ typedef struct options {
         int stop_signal;
         unsigned long kill_timeout_ms;
         const char *node_preload;
+        const char *bind_preload;       /* --bind-preload: LD_PRELOAD library, sockets from bindsrv */
         unsigned long backoff_base_ms;  /* 0: --exp-backoff not given */
         unsigned long listen_timeout_ms;
         bool wait_ready;

@@ -173,16 +173,146 @@ static int memory_setup(shim *s) {
         return 0;
 }
 
+/* ---- --bind-preload: the sockets the app binds, kept by bindsrv ---- */
+
+/* Holds one of bindsrv's sockets like the unit's: repaired after a child, served by the next one. */
+static void bind_hold(shim *s, int fd) {
+        int r;
+
+        if (!s->held || s->n_held >= s->n_fds + BINDSRV_MAX)
+                return;
+        r = sockets_hold(fd, s->opt.backlog_given ? s->opt.backlog : 0, &s->held[s->n_held]);
+        if (r < 0) {
+                log_line("warning: cannot look after socket fd %d: %s", fd, strerror(-r));
+                return;
+        }
+        if (s->held[s->n_held].listening_stream && s->n_inos < sizeof(s->inos) / sizeof(s->inos[0]))
+                s->inos[s->n_inos++] = s->held[s->n_held].ino;
+        s->n_held++;
+}
+
+/* $RUNTIME_DIRECTORY/ports: a "tcp ADDR:PORT" line per socket, for pmgen describe. */
+static void bind_write_ports(shim *s) {
+        char desc[BINDSRV_MAX * 64], path[PATH_MAX], tmp[PATH_MAX];
+        size_t len, i, off = 0;
+        ssize_t n;
+        int fd, r = 0;
+
+        if (!s->runtime_dir)
+                return;
+        bindsrv_describe(&s->bind, desc, sizeof(desc) - 1);
+        len = strlen(desc);
+        for (i = 0; i < len; i++) /* ", " between entries: one a line */
+                if (desc[i] == ',' && desc[i + 1] == ' ') {
+                        desc[i] = '\n';
+                        memmove(desc + i + 1, desc + i + 2, len - i - 1);
+                        len--;
+                }
+        if (len > 0)
+                desc[len++] = '\n';
+        snprintf(path, sizeof(path), "%s/ports", s->runtime_dir);
+        snprintf(tmp, sizeof(tmp), "%s/.ports.tmp", s->runtime_dir);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
+                log_line("warning: cannot write %s: %m", tmp);
+                return;
+        }
+        while (off < len) {
+                n = write(fd, desc + off, len - off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        break;
+                }
+                off += (size_t) n;
+        }
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                log_line("warning: cannot write %s: %s", path, strerror(-r));
+                unlink(tmp);
+        }
+}
+
+/* Takes the sockets systemd passed back from the fd store (FDNAME=pmgen-bind) out of the ones passed
+ * on to the child: bindsrv keeps them; the others move down to fd 3…. */
+static void bind_setup(shim *s) {
+        unsigned i, keep = 0;
+        int fd, r;
+
+        if (!s->opt.bind_preload)
+                return;
+        bindsrv_init(&s->bind, (int) s->opt.backlog);
+        for (i = 0; i < s->n_fds; i++) {
+                fd = SD_LISTEN_FDS_START + (int) i;
+                if (strcmp(s->fd_names[i], BINDSRV_FDNAME) != 0) {
+                        if (keep != i) {
+                                if (dup3(fd, SD_LISTEN_FDS_START + (int) keep, O_CLOEXEC) < 0)
+                                        log_line("warning: cannot move socket fd %d: %m", fd);
+                                close(fd);
+                                s->fd_names[keep] = s->fd_names[i];
+                        }
+                        keep++;
+                        continue;
+                }
+                free(s->fd_names[i]);
+                r = fcntl(fd, F_DUPFD_CLOEXEC, SD_LISTEN_FDS_START + (int) s->n_fds);
+                close(fd);
+                if (r < 0) {
+                        log_line("warning: cannot take socket fd %d from the fd store: %m", fd);
+                        continue;
+                }
+                fd = r;
+                r = bindsrv_adopt(&s->bind, fd);
+                if (r < 0) {
+                        log_line("warning: dropping fd %d from the fd store (not a listening TCP socket): %s", fd,
+                                 strerror(-r));
+                        close(fd);
+                }
+        }
+        s->n_fds = keep;
+}
+
+/* A request from kids[idx]'s libpmgen-bind.so. */
+void on_bind(shim *s, int idx) {
+        child_proc *c = &s->kids[idx];
+        char desc[BINDSRV_MAX * 64];
+        int created, r;
+
+        r = bindsrv_handle(&s->bind, c->bind_fd, &created);
+        if (r < 0) {
+                /* the child exited, or exec'd something that closed it */
+                close(c->bind_fd);
+                c->bind_fd = -1;
+                return;
+        }
+        if (created < 0)
+                return;
+        bind_hold(s, created);
+        bindsrv_describe(&s->bind, desc, sizeof(desc));
+        log_line("child %ld bound a port: the shim holds %s", (long) c->pid, desc);
+        r = sd_pid_notify_with_fds(0, 0, "FDSTORE=1\nFDNAME=" BINDSRV_FDNAME, &created, 1);
+        if (r < 0)
+                log_line("warning: cannot put the socket in systemd's fd store: %s", strerror(-r));
+        bind_write_ports(s);
+}
+
 /* Holds the sockets: inodes for the serving check, the backlog to keep, sticky sessions. */
 static int sockets_setup(shim *s) {
         unsigned i;
         int r;
 
-        if (s->n_fds == 0)
+        if (s->n_fds == 0 && !s->opt.bind_preload)
                 return 0;
-        s->held = calloc(s->n_fds, sizeof(held_socket));
+        s->held = calloc(s->n_fds + (s->opt.bind_preload ? BINDSRV_MAX : 0) + 1, sizeof(held_socket));
         if (!s->held)
                 return -ENOMEM;
+        s->n_held = s->n_fds;
         for (i = 0; i < s->n_fds; i++) {
                 r = sockets_hold(SD_LISTEN_FDS_START + (int) i, s->opt.backlog_given ? s->opt.backlog : 0, &s->held[i]);
                 if (r < 0)
@@ -198,6 +328,15 @@ static int sockets_setup(shim *s) {
                                 log_line("sticky sessions: clients are spread over %u instances by their address",
                                          s->opt.group_size);
                 }
+        }
+        for (i = 0; i < s->bind.n; i++)
+                bind_hold(s, s->bind.s[i].fd);
+        if (s->bind.n > 0) {
+                char desc[BINDSRV_MAX * 64];
+
+                bindsrv_describe(&s->bind, desc, sizeof(desc));
+                log_line("took back from systemd's fd store: %s", desc);
+                bind_write_ports(s);
         }
         return 0;
 }
@@ -239,6 +378,7 @@ static int shim_setup(shim *s) {
                 return 1;
         }
         s->n_fds = (unsigned) r;
+        bind_setup(s);
 
         spec = s->spec = (env_spec) {
                 .has_port = s->opt.has_port,
@@ -248,6 +388,7 @@ static int shim_setup(shim *s) {
                 .instance_var = s->opt.instance_var,
                 .increment_var = s->opt.increment_var,
                 .node_preload = s->opt.node_preload,
+                .bind_preload = s->opt.bind_preload,
                 .backlog = s->opt.backlog,
                 .n_fds = s->n_fds,
                 .fd_names = s->fd_names,
@@ -322,6 +463,13 @@ static void shim_cleanup(shim *s) {
                 free(s->fd_names);
         }
         free(s->held);
+        if (s->bind.n > 0 && s->runtime_dir) {
+                char path[PATH_MAX];
+
+                snprintf(path, sizeof(path), "%s/ports", s->runtime_dir);
+                unlink(path);
+        }
+        bindsrv_close_all(&s->bind);
         child_env_free(&s->env);
         exec_plan_free(&s->plan);
         free(s->env_block);
@@ -465,7 +613,7 @@ static void on_watchdog_tick(shim *s) {
         size_t i;
 
         s->wd_tick_at = now + (s->wd_ms / 2 < 1000 ? (s->wd_ms / 2 ? s->wd_ms / 2 : 1) : 1000);
-        for (i = 0; i < s->n_fds; i++)
+        for (i = 0; i < s->n_held; i++)
                 if (s->held[i].tcp && sockets_queue(s->held[i].fd, &w, &limit) == 0)
                         waiting += w;
         if (waiting == 0 || c->pid <= 0) {
@@ -632,7 +780,7 @@ static int poll_timeout(const shim *s) {
 }
 
 static int shim_run(shim *s) {
-        enum { P_SIGNAL, P_CONTROL, P_CLIENT, P_IPC0, P_IPC1, P_NOTIFY0, P_NOTIFY1, P_N };
+        enum { P_SIGNAL, P_CONTROL, P_CLIENT, P_IPC0, P_IPC1, P_NOTIFY0, P_NOTIFY1, P_BIND0, P_BIND1, P_N };
         struct signalfd_siginfo si[8];
         struct pollfd pfd[P_N];
         uint64_t delay;
@@ -661,6 +809,7 @@ static int shim_run(shim *s) {
                         pfd[P_IPC0 + k] = (struct pollfd) { .fd = c->pid > 0 && !c->ipc_eof ? c->ipc_fd : -1,
                                                             .events = POLLIN };
                         pfd[P_NOTIFY0 + k] = (struct pollfd) { .fd = c->pid > 0 ? c->notify_fd : -1, .events = POLLIN };
+                        pfd[P_BIND0 + k] = (struct pollfd) { .fd = c->pid > 0 ? c->bind_fd : -1, .events = POLLIN };
                 }
                 if (poll(pfd, P_N, poll_timeout(s)) < 0) {
                         if (errno == EINTR)
@@ -675,6 +824,8 @@ static int shim_run(shim *s) {
                                 on_notify(s, k);
                         if (s->kids[k].ipc_fd >= 0 && (pfd[P_IPC0 + k].revents & (POLLIN | POLLHUP | POLLERR)))
                                 on_ipc(s, k);
+                        if (s->kids[k].bind_fd >= 0 && (pfd[P_BIND0 + k].revents & (POLLIN | POLLHUP | POLLERR)))
+                                on_bind(s, k);
                 }
                 while (!s->done && (pfd[P_SIGNAL].revents & POLLIN)) {
                         n = read(s->sfd, si, sizeof(si));
@@ -696,7 +847,7 @@ static int shim_run(shim *s) {
 int main(int argc, char **argv) {
         shim s = {
                 .sfd = -1, .control_fd = -1, .client_fd = -1,
-                .kids = { { .ipc_fd = -1, .notify_fd = -1 }, { .ipc_fd = -1, .notify_fd = -1 } },
+                .kids = { { .ipc_fd = -1, .notify_fd = -1, .bind_fd = -1 }, { .ipc_fd = -1, .notify_fd = -1, .bind_fd = -1 } },
                 .reload = { .client_fd = -1 },
         };
         int code;

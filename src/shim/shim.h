@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "shim/backoff.h"
+#include "shim/bindsrv.h"
 #include "shim/ipc.h"
 #include "shim/options.h"
 #include "shim/proctree.h"
@@ -57,6 +58,7 @@ typedef struct child_proc {
         bool ipc_eof;
         ipc_lines ipc;
         int notify_fd;               /* its own NOTIFY_SOCKET; -1: none */
+        int bind_fd;                 /* the shim's end of its bind channel (--bind-preload); -1: none */
         char notify_env[CHILD_ENV_NOTIFY_MAX + 1];
         bool stopping;
         bool stopped_by_message;
@@ -93,7 +95,9 @@ typedef struct shim {
         /* sockets */
         unsigned n_fds;
         char **fd_names;
-        held_socket *held;
+        held_socket *held;           /* n_fds from systemd, then bindsrv's sockets: n_held in all */
+        unsigned n_held;
+        bindsrv bind;                /* --bind-preload: the sockets the app bound */
         uint64_t inos[64];           /* the listening ones' inodes, for the serving check */
         size_t n_inos;
         /* signals */
@@ -166,6 +170,7 @@ void reap(shim *s);
 void reap_at_exit(void);
 void on_ipc(shim *s, int idx);
 void on_notify(shim *s, int idx);
+void on_bind(shim *s, int idx);
 
 /* client.c: pmgen-shim --reload (prints, returns the exit code) */
 int client_reload(const options *o);

@@ -194,6 +194,16 @@ int child_env_build(child_env *out, char *const *base, const env_spec *spec) {
                 if (r == 0 && spec->has_port)
                         r = env_put(&e, xprintf("PMGEN_PORT=%u", spec->port));
         }
+        if (r == 0 && spec->bind_preload) {
+                const char *old = child_env_get(&e, "LD_PRELOAD");
+
+                r = env_put(&e, old && *old ? xprintf("LD_PRELOAD=%s:%s", old, spec->bind_preload)
+                                            : xprintf("LD_PRELOAD=%s", spec->bind_preload));
+                if (r == 0)
+                        r = env_put(&e, xprintf("PMGEN_BIND_FD=%d", SPAWN_BIND_FD(spec->n_fds)));
+                if (r == 0 && !spec->node_preload)
+                        r = env_put(&e, xprintf("PMGEN_BACKLOG=%u", spec->backlog));
+        }
         if (r == 0 && spec->n_fds > 0) {
                 r = env_put(&e, xprintf("LISTEN_FDS=%u", spec->n_fds));
                 if (r == 0)
@@ -319,7 +329,7 @@ static void write_pid(char *dst, pid_t pid) {
 static void __attribute__((noreturn)) child_exec(const spawn_req *req, int err_fd) {
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         bool saw_eacces = false;
-        int err = ENOENT, fd, flags;
+        int err = ENOENT, fd, flags, bind_fd = req->bind_fd;
         size_t i;
 
         for (i = 0; i < req->n_reset; i++)
@@ -341,6 +351,22 @@ static void __attribute__((noreturn)) child_exec(const spawn_req *req, int err_f
         /* The IPC end goes right after them. Whatever the shim had there is O_CLOEXEC and not the
          * child's, except the error pipe: move that out of the way first. dup2 clears FD_CLOEXEC, but
          * does nothing when the end is already there. */
+        if (bind_fd >= 0) {
+                /* Out of the way of both targets: the error pipe, and the bind end of the IPC target. */
+                fd = SPAWN_IPC_FD(req->n_fds);
+                if (err_fd == fd || err_fd == fd + 1) {
+                        flags = fcntl(err_fd, F_DUPFD_CLOEXEC, fd + 2);
+                        if (flags < 0)
+                                goto fail;
+                        err_fd = flags;
+                }
+                if (bind_fd == fd) {
+                        flags = fcntl(bind_fd, F_DUPFD_CLOEXEC, fd + 2);
+                        if (flags < 0)
+                                goto fail;
+                        bind_fd = flags;
+                }
+        }
         if (req->ipc_fd >= 0) {
                 fd = SPAWN_IPC_FD(req->n_fds);
                 if (err_fd == fd) {
@@ -354,6 +380,15 @@ static void __attribute__((noreturn)) child_exec(const spawn_req *req, int err_f
                         if (flags < 0 || fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
                                 goto fail;
                 } else if (dup2(req->ipc_fd, fd) < 0)
+                        goto fail;
+        }
+        if (bind_fd >= 0) {
+                fd = SPAWN_BIND_FD(req->n_fds);
+                if (bind_fd == fd) {
+                        flags = fcntl(fd, F_GETFD);
+                        if (flags < 0 || fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+                                goto fail;
+                } else if (dup2(bind_fd, fd) < 0)
                         goto fail;
         }
         if (req->env->listen_pid)

@@ -24,6 +24,8 @@ typedef struct env_spec {
         const char *instance_var;
         const char *increment_var;  /* <var> = its inherited value + instance, or NULL */
         const char *node_preload;   /* NODE_OPTIONS += --require PATH, or NULL */
+        const char *bind_preload;   /* LD_PRELOAD += PATH, PMGEN_BIND_FD=<SPAWN_BIND_FD(n_fds)>, PMGEN_BACKLOG=;
+                                     * or NULL */
         unsigned backlog;           /* PMGEN_BACKLOG= with node_preload */
         unsigned n_fds;             /* sockets passed on at fd 3…; 0: no LISTEN_* at all */
         char **fd_names;            /* their names, n_fds entries */
@@ -33,11 +35,14 @@ typedef struct env_spec {
 
 /* Where the child finds its end of the Node IPC channel: right after the sockets. */
 #define SPAWN_IPC_FD(n_fds) (3 + (int) (n_fds))
+/* And its end of the bind channel (--bind-preload) right after that (whether there is an IPC channel
+ * or not). */
+#define SPAWN_BIND_FD(n_fds) (4 + (int) (n_fds))
 
 /* Slots for the strings child_env_build creates (PORT, instance, increment, NODE_OPTIONS, PMGEN_BACKLOG,
  * PMGEN_PORT, LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID, NODE_CHANNEL_FD, NODE_CHANNEL_SERIALIZATION_MODE,
- * NOTIFY_SOCKET). */
-#define CHILD_ENV_OWN_MAX 12
+ * NOTIFY_SOCKET, LD_PRELOAD, PMGEN_BIND_FD, the bind-preload's PMGEN_BACKLOG). */
+#define CHILD_ENV_OWN_MAX 15
 /* The longest NOTIFY_SOCKET value (a socket path). */
 #define CHILD_ENV_NOTIFY_MAX 108
 
@@ -79,6 +84,8 @@ typedef struct spawn_req {
         unsigned n_fds;             /* sockets at SD_LISTEN_FDS_START… to pass on */
         int ipc_fd;                 /* the child's end of the IPC channel, passed on at SPAWN_IPC_FD(n_fds);
                                      * -1: none (always set it: 0 is a descriptor) */
+        int bind_fd;                /* the child's end of the bind channel, passed on at SPAWN_BIND_FD(n_fds);
+                                     * -1: none */
         const sigset_t *mask;       /* signal mask the child gets */
         const int *reset_signals;   /* signals set back to SIG_DFL in the child */
         size_t n_reset;

@@ -20,7 +20,7 @@ for input in $(ls | grep -E '\.(js|cjs|mjs|json|ini)$' | sort); do
         [ -f "$name.args" ] && read -r -a args <"$name.args"
         out="$tmp/out-$name"
         env -i PATH=/usr/bin:/bin HOME=/nonexistent "$pmgen" generate "$input" "${args[@]}" -o "$out" \
-                --shim /usr/libexec/pmgen/pmgen-shim --node-preload /usr/share/pmgen/node-preload.cjs \
+                --shim /usr/libexec/pmgen/pmgen-shim --node-preload /usr/share/pmgen/node-preload.cjs --bind-preload /usr/libexec/pmgen/libpmgen-bind.so \
                 >"$tmp/stdout" 2>"$tmp/stderr"
         rc=$?
         # Paths in messages: independent of where the tree is checked out.

@@ -28,7 +28,7 @@ for case in "$here"/*/; do
         envs=()
         [ -f "$case/environ" ] && mapfile -t envs <"$case/environ"
         (cd "$case" && env -i PATH=/usr/bin:/bin HOME=/nonexistent "${envs[@]}" "$pmgen" generate -q "${input##*/}" "${args[@]}" \
-                --shim /usr/libexec/pmgen/pmgen-shim --node-preload /usr/share/pmgen/node-preload.cjs -o "$out") \
+                --shim /usr/libexec/pmgen/pmgen-shim --node-preload /usr/share/pmgen/node-preload.cjs --bind-preload /usr/libexec/pmgen/libpmgen-bind.so -o "$out") \
                 >"$tmp/$name.log" 2>&1
         rc=$?
         if [ $rc -ne 0 ]; then
@@ -79,7 +79,7 @@ for case in "$here"/*/; do
                 fi
                 rt="$tmp/$name.rt-$form"
                 if ! (cd "$case" && env -i PATH=/usr/bin:/bin HOME=/nonexistent "$pmgen" generate -q "${conv##*/}" "${args[@]}" \
-                        --shim /usr/libexec/pmgen/pmgen-shim --node-preload /usr/share/pmgen/node-preload.cjs -o "$rt") >"$tmp/$name.conv" 2>&1; then
+                        --shim /usr/libexec/pmgen/pmgen-shim --node-preload /usr/share/pmgen/node-preload.cjs --bind-preload /usr/libexec/pmgen/libpmgen-bind.so -o "$rt") >"$tmp/$name.conv" 2>&1; then
                         echo "FAIL $name: the $form conversion does not compile:"; sed 's/^/    /' "$tmp/$name.conv"; rt_ok=0; break
                 fi
                 find "$rt" -type f -exec sed -i -e "s|$case|@CASEDIR@|g" -e "s|@CASEDIR@/\.roundtrip\.$form|@CASEDIR@/${input##*/}|g" {} +

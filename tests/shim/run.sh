@@ -17,6 +17,7 @@ SHIM=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 PRELOAD=$ROOT/src/node/node-preload.cjs
+BINDLIB=$(dirname "$SHIM")/libpmgen-bind.so
 T=$(mktemp -d /tmp/pmgen-shim-test.XXXXXX)
 PASS=0
 FAIL=0
@@ -303,6 +304,7 @@ case_usage() {
 --reload -- true|--reload takes no COMMAND, found 'true'
 --env-file=/x -- true|--env-file needs --reload
 --control= --reload|--control: empty path
+--bind-preload= -- true|--bind-preload: empty path
 --cgroup-root= -- true|--cgroup-root: empty path
 --wait-ready=1 -- true|option '--wait-ready' takes no value
 --wait-ready|missing COMMAND
@@ -311,7 +313,7 @@ EOF
         expect_rc 0 && grep -q '^Usage: pmgen-shim' "$T/$N.out" || { bad "--help: $(cat "$T/$N.out")"; return; }
         for want in --wait-ready --listen-timeout=MS --shutdown-with-message --max-memory-restart=SIZE \
                 --memory-interval=MS ' 75 after stopping' --sticky=ip --group-size=N --reload --env-file=PATH \
-                --control=PATH 'default 1000'; do
+                --control=PATH 'default 1000' --bind-preload=PATH; do
                 grep -q -- "$want" "$T/$N.out" || { bad "--help does not mention $want"; return; }
         done
         grep -Eq -- '--(memory-source|cgroup-root|proc-cgroup)' "$T/$N.out" && { bad "--help shows a hidden option"; return; }
@@ -1339,14 +1341,114 @@ case_reload_many() {
         ok
 }
 
+# ---- --bind-preload: apps that bind their own port ----
+
+# bind_run NAME SHIM-OPTIONS… -- COMMAND…: the shim with --bind-preload and a runtime directory, no
+# sockets from systemd; waits for READY=1 (the child seen serving the socket it bound). BPORT is the port.
+bind_run() {
+        local n=$1
+        shift
+        rm -rf "$T/rt.$n"
+        mkdir -p "$T/rt.$n"
+        start "$n" env RUNTIME_DIRECTORY="$T/rt.$n" APP_PORT="$BPORT" $(shim) --bind-preload="$BINDLIB" "$@"
+        wait_notify "$n" READY=1 20
+}
+
+write_bind_app() {
+        cat >"$T/bind-app.js" <<'EOF'
+const http = require('http');
+http.createServer((req, res) => res.end(process.pid + '\n')).listen(process.env.APP_PORT);
+process.on('SIGINT', () => process.exit(0));
+setTimeout(() => process.exit(1), 60000).unref();
+EOF
+}
+
+# listen_ino PORT — the inodes of the sockets listening on PORT (one a line).
+listen_ino() {
+        ss -Hltne "sport = :$1" 2>/dev/null | grep -o 'ino:[0-9]*' | sort -u
+}
+
+case_bind_node() {
+        begin bindnode
+        local body ino0 ino1 ports
+        write_bind_app
+        BPORT=$(free_port)
+        bind_run $N --backlog=77 -- node "$T/bind-app.js" || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        body=$(get "$BPORT")
+        [ "$body" -gt 0 ] 2>/dev/null || { stop_named $N; bad "no answer: $body"; return; }
+        [ "$(ss -Hltn "sport = :$BPORT" | awk '{print $3}')" = 77 ] || { stop_named $N; bad "backlog: $(ss -Hltn "sport = :$BPORT")"; return; }
+        ports=$(cat "$T/rt.$N/ports" 2>/dev/null)
+        [ "$ports" = "tcp [::]:$BPORT" ] || { stop_named $N; bad "ports file: '$ports'"; return; }
+        # a reload: the new child gets the very same socket, and is ready once it serves it
+        ino0=$(listen_ino "$BPORT")
+        reload_run $N
+        [ "$RRC" = 0 ] && grep -q 'serving its socket' <<<"$RROUT" || { stop_named $N; bad "reload: $RROUT"; return; }
+        ino1=$(listen_ino "$BPORT")
+        [ -n "$ino0" ] && [ "$ino0" = "$ino1" ] || { stop_named $N; bad "socket inode $ino0 became $ino1"; return; }
+        body=$(get "$BPORT")
+        [ "$body" -gt 0 ] 2>/dev/null || { stop_named $N; bad "no answer after the reload: $body"; return; }
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        [ ! -e "$T/rt.$N/ports" ] || { bad "ports file left behind"; return; }
+        ok
+}
+
+case_bind_python() {
+        begin bindpy
+        local body
+        BPORT=$(free_port)
+        bind_run $N -- python3 -m http.server "$BPORT" --bind 127.0.0.1 --directory "$T" ||
+                { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        body=$(curl -sS -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$BPORT/" 2>&1)
+        [ "$body" = 200 ] || { stop_named $N; bad "answer: $body"; return; }
+        [ "$(cat "$T/rt.$N/ports" 2>/dev/null)" = "tcp 127.0.0.1:$BPORT" ] || { stop_named $N; bad "ports: $(cat "$T/rt.$N/ports")"; return; }
+        grep -q "child [0-9]* bound a port: the shim holds tcp 127.0.0.1:$BPORT" "$T/$N.err" ||
+                { stop_named $N; bad "stderr: $(cat "$T/$N.err")"; return; }
+        stop_named $N
+        ok
+}
+
+case_bind_two() {
+        begin bindtwo
+        local i pids
+        write_bind_app
+        BPORT=$(free_port)
+        bind_run $N.a -- node "$T/bind-app.js" || { stop_named $N.a; bad "a: no READY=1: $(cat "$T/$N.a.err")"; return; }
+        bind_run $N.b -- node "$T/bind-app.js" || { stop_named $N.a; stop_named $N.b; bad "b: no READY=1: $(cat "$T/$N.b.err")"; return; }
+        [ "$(listen_ino "$BPORT" | wc -l)" = 2 ] || { stop_named $N.a; stop_named $N.b; bad "sockets: $(ss -Hltne "sport = :$BPORT")"; return; }
+        pids=$(for i in $(seq 40); do get "$BPORT"; done | sort -u | wc -l)
+        stop_named $N.b
+        stop_named $N.a
+        [ "$pids" = 2 ] || { bad "connections went to $pids processes"; return; }
+        ok
+}
+
+case_bind_worker() {
+        begin bindworker
+        # an instance that binds nothing: the first start goes on after listen_timeout (as PM2 does); a
+        # reload does not wait for a socket that does not exist
+        rm -rf "$T/rt.$N"
+        mkdir -p "$T/rt.$N"
+        start $N env RUNTIME_DIRECTORY="$T/rt.$N" $(shim) --bind-preload="$BINDLIB" --listen-timeout=300 -- \
+                "$CHILD" wait-signal INT 0 "$T/$N.child"
+        wait_notify $N READY=1 20 || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        reload_run $N
+        [ "$RRC" = 0 ] && grep -q 'started after' <<<"$RROUT" || { stop_named $N; bad "reload: $RROUT"; return; }
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        [ ! -e "$T/rt.$N/ports" ] || { bad "a ports file without ports"; return; }
+        ok
+}
+
 CORE_CASES="exit_0 exit_3 signal exec_enoent exec_eacces env sigpipe stop kill_timeout forward orphans listen_fds backoff
             wait_ready wait_ready_timeout wait_ready_child_exits shutdown_with_message shutdown_message_fallback max_memory
-            reload reload_fail reload_ready reload_kill reload_leftovers socket_care watchdog reload_many"
+            reload reload_fail reload_ready reload_kill reload_leftovers socket_care watchdog reload_many bind_node bind_worker"
 ALL_CASES="exit_0 exit_3 signal exec_enoent exec_eacces exec_path_search usage env sigpipe stop kill_timeout forward orphans
            listen_fds node_preload node_forms node_backlog node_preload_path_with_space node_preload_inactive
            backoff_unit backoff memory wait_ready wait_ready_timeout wait_ready_child_exits wait_ready_lines
            wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit parts_unit max_memory
-           reload reload_fail reload_ready reload_python reload_kill reload_leftovers socket_care watchdog reload_many"
+           reload reload_fail reload_ready reload_python reload_kill reload_leftovers socket_care watchdog reload_many
+           bind_node bind_python bind_two bind_worker"
 
 if [ -n "${SHIM_CASES:-}" ]; then
         ALL_CASES=$(for c in $ALL_CASES; do case " $SHIM_CASES " in *" $c "*) echo "$c" ;; esac; done)

@@ -55,7 +55,8 @@ static int compile(const char *ini, const char *profile, const char *want_file, 
         strbuf sb = STRBUF_INIT;
         plan_opts po = { .profile = profile, .source = "/srv/app/apps.ini", .source_dir = "/srv/app" };
         emit_opts eo = { .generator = "pmgen", .source = "/srv/app/apps.ini", .shim_path = "/usr/libexec/pmgen/pmgen-shim",
-                         .preload_path = "/usr/share/pmgen/node-preload.cjs" };
+                         .preload_path = "/usr/share/pmgen/node-preload.cjs",
+                         .bind_preload_path = "/usr/lib/pmgen/libpmgen-bind.so" };
         int r = ini_parse_text("apps.ini", ini, strlen(ini), &raw, &dl);
 
         if (r == 0)
@@ -143,6 +144,17 @@ static void test_units(void **state) {
         test_unit_one("[api]\nscript = server.js\nexec_mode = cluster\ninstances = 2\nport = 3000\n", NULL, "api.target",
                       "Wants=api@0.socket\nWants=api@0.service\nWants=api@1.socket\nWants=api@1.service\n"
                       "PartOf=pmgen.target\nWantedBy=multi-user.target pmgen.target");
+        /* cluster mode without a port: no socket unit; the shim takes what the app binds (libpmgen-bind.so)
+         * and keeps it in systemd's fd store */
+        test_unit_one("[api]\nscript = server.js\nexec_mode = cluster\ninstances = 2\n", NULL, "api@.service",
+                      SHIM " --backlog=4096 --kill-timeout=1600 --bind-preload=/usr/lib/pmgen/libpmgen-bind.so -- "
+                           "/opt/bin/node /srv/app/server.js\n"
+                      "After=network.target\nFileDescriptorStoreMax=16\nMode=cluster");
+        test_unit_one("[api]\nscript = server.js\ninstances = 2\nbacklog = 64\n", NULL, "api@.service",
+                      SHIM " --backlog=64 --kill-timeout=1600 --bind-preload=/usr/lib/pmgen/libpmgen-bind.so -- "
+                           "/opt/bin/node /srv/app/server.js");
+        test_unit_one("[api]\nscript = server.js\nexec_mode = cluster\ninstances = 2\n", NULL, "api.target",
+                      "Wants=api@0.service\nWants=api@1.service");
         /* instances: max is every CPU (4 here), -1 all but one, exec_mode defaults to cluster for node */
         test_unit_one("[api]\nscript = a.js\ninstances = max\nport = 1\n", NULL, "api.target", "Wants=api@3.service");
         test_unit_one("[api]\nscript = a.js\ninstances = -1\nport = 1\n", NULL, "api.target", "Description=pmgen app api (3 instances)");
@@ -212,9 +224,6 @@ static void test_diags(void **state) {
                       "apps.ini:3:1: error: unknown attribute 'max_memory_restat' (did you mean 'max_memory_restart'?)\n");
         test_diag_one("[api]\nscript = a.js\nvizion = true\n", NULL, true,
                       "apps.ini:3:1: warning: 'vizion' is ignored: pmgen does not track version control metadata\n");
-        test_diag_one("[api]\nscript = a.js\nexec_mode = cluster\n", NULL, false,
-                      "apps.ini:3:13: error: app 'api' runs in cluster mode but declares no port: add `port: 3000` (or PORT "
-                      "in its env) so that pmgen can give every instance the same listening socket\n");
         test_diag_one("[api]\nscript = a.js\nport = 0\n", NULL, false,
                       "apps.ini:3:8: error: port: expected a whole number from 1 to 65535, found 0\n");
         test_diag_one("[api]\nscript = a.js\ninstances = lots\n", NULL, false,
