@@ -156,7 +156,7 @@ q_overhead() {
                 "$(awk -v a="$(_tot pmgen app)" -v b="$(_tot pm2 app)" 'BEGIN { print (a + 20 < b) ? "pmgen better than PM2" : (a > b + 20) ? "pmgen worse than PM2" : "even with PM2" }')"
 
         {
-                echo "### 3. Overhead, every slice"
+                echo "### 3. Overhead, every reading"
                 echo
                 echo "Memory: $BENCH_MEM_RUNS starts per system, each read after $BENCH_WARMUP_REQUESTS requests (wrk, keep-alive) and 2 s of"
                 echo "rest. CPU: the last start then idles ${BENCH_IDLE}s, read in $BENCH_IDLE_SAMPLES slices."

@@ -23,8 +23,8 @@ q_recovery() {
                 echo
                 echo "4 clients, a new connection per request; failed: refused, reset, or no answer within 5 s."
                 echo
-                echo "| system | kill | instance | old pid | new pid | ms | requests | failed |"
-                echo "|---|--:|--:|--:|--:|--:|--:|--:|"
+                echo "| system | kill | instance | old pid | new pid | ms | requests | failed | failures |"
+                echo "|---|--:|--:|--:|--:|--:|--:|--:|---|"
         } >"$RESULTS/recovery.md"
         for s in pmgen pm2; do
                 sys_start "$s"
@@ -45,9 +45,10 @@ q_recovery() {
                         echo "$s.ms $ms" >>"$samples"
                         echo "$s.failed $failed" >>"$samples"
                         say "$s kill $k (instance $inst, pid $old): $out"
-                        printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$s" "$k" "$inst" "$old" \
+                        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$s" "$k" "$inst" "$old" \
                                 "$(sed -n 's/.*newpid=\([^ ]*\).*/\1/p' <<<"$out")" "$ms" \
-                                "$(sed -n 's/.*requests=\([^ ]*\).*/\1/p' <<<"$out")" "$failed" >>"$RESULTS/recovery.md"
+                                "$(sed -n 's/.*requests=\([^ ]*\).*/\1/p' <<<"$out")" "$failed" \
+                                "$(sed -n 's/.*failures=\([^ ]*\).*/\1/p' <<<"$out")" >>"$RESULTS/recovery.md"
                         if [ "$s" = pm2 ]; then
                                 local w
                                 for w in $(pm2_worker_pids); do track "$w" "PM2 worker"; done

@@ -86,7 +86,7 @@ def cmd_recover(port, instance, oldpid, killpid, timeout):
         except (OSError, ValueError):
             pass
     lock = threading.Lock()
-    state = {"requests": 0, "failed": 0, "ms": None, "newpid": None}
+    state = {"requests": 0, "failed": 0, "ms": None, "newpid": None, "kinds": {}}
     done = threading.Event()
 
     def client(k):
@@ -95,10 +95,14 @@ def cmd_recover(port, instance, oldpid, killpid, timeout):
             n += 1
             try:
                 d = http_get(port, f"/after-{k}-{n}", timeout=REQUEST_TIMEOUT)
-            except (OSError, ValueError):
+            except (OSError, ValueError) as e:
+                kind = "timeout" if isinstance(e, socket.timeout) else \
+                    "refused" if isinstance(e, ConnectionRefusedError) else \
+                    "reset" if isinstance(e, (ConnectionResetError, BrokenPipeError)) else "other"
                 with lock:  # counted even after the answer: a request stuck since the kill fails late
                     state["requests"] += 1
                     state["failed"] += 1
+                    state["kinds"][kind] = state["kinds"].get(kind, 0) + 1
                 time.sleep(0.001)
                 continue
             with lock:
@@ -120,7 +124,9 @@ def cmd_recover(port, instance, oldpid, killpid, timeout):
     for t in threads:
         t.join(REQUEST_TIMEOUT + 1)
     ms = f"{state['ms']:.1f}" if state["ms"] is not None else "timeout"
-    print(f"ms={ms} requests={state['requests']} failed={state['failed']} newpid={state['newpid'] or '-'}")
+    kinds = ",".join(f"{k}:{v}" for k, v in sorted(state["kinds"].items())) or "-"
+    print(f"ms={ms} requests={state['requests']} failed={state['failed']} newpid={state['newpid'] or '-'} "
+          f"failures={kinds}")
     return 0 if state["ms"] is not None else 1
 
 
