@@ -127,10 +127,10 @@ q_throughput() {
                                 "$(fmt_mmm "$rp" 2)" "$(fmt_mmm "$rb" 2)" \
                                 "$(verdict_paired "$rp" "$dir" PM2)"
                 done
-                row "$rowsf" "1. throughput" "$([ "$mode" = close ] && echo "new connection per request" || echo keep-alive): CPU of supervisor + logger, % of a core" \
+                row "$rowsf" "1. throughput" "$([ "$mode" = close ] && echo "new connection per request" || echo keep-alive): CPU outside the app, % of a core (pmgen: shims, journald, PID 1; PM2: daemon)" \
                         "$(fmt_mmm "$(stat_of "$samples" "pmgen.$mode.cpu")" 0)" \
                         "$(fmt_mmm "$(stat_of "$samples" "pm2.$mode.cpu")" 0)" \
-                        "-" "-" "-" "(what is not the app: see README)"
+                        "-" "-" "-" "-"
         done
         local errs
         errs=$(awk -F'\t' 'NR > 1 { e[$2] += $7 } END { printf "%d\t%d\t%d", e["pmgen"], e["pm2"], e["bare"] }' "$raw")
