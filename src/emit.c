@@ -186,7 +186,7 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
                 exec_opt_u(sb, "max-memory-restart", a->max_memory_restart);
         if (a->exp_backoff_ms)
                 exec_opt_u(sb, "exp-backoff", a->exp_backoff_ms);
-        if (p->socket && p->node)
+        if ((p->socket || p->bind_preload) && p->node)
                 exec_opt(sb, "node-preload", o->preload_path);
         if (p->bind_preload)
                 exec_opt(sb, "bind-preload", o->bind_preload_path);

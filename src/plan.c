@@ -126,7 +126,8 @@ static const char *env_get(const env_set *e, const char *name, loc *where) {
         return NULL;
 }
 
-static int resolve_program(const app *a, const plan_host *host, app_plan *p, diag_list *dl) {
+static int resolve_program(const app *a, const plan_opts *opts, const plan_host *host, bool cwd_missing, app_plan *p,
+                           diag_list *dl) {
         char *script_abs = NULL, *interp_abs = NULL;
         const char *interp = a->interpreter;
         int r = 0, kind;
@@ -157,8 +158,15 @@ static int resolve_program(const app *a, const plan_host *host, app_plan *p, dia
                 return -ENOMEM;
 
         kind = command ? 1 : host->sniff(host->userdata, script_abs);
-        if (kind == -ENOENT && !(interp && strcmp(interp, "none") == 0))
-                diag_warning(dl, app_loc(a, "script"), "script %s does not exist on this machine", script_abs);
+        if (kind == -ENOENT && !(interp && strcmp(interp, "none") == 0)) {
+                if (opts->paths_must_exist) {
+                        diag_error(dl, app_loc(a, "script"), "script '%s' does not exist (%s)", a->script, script_abs);
+                        r = -EINVAL;
+                        goto out;
+                }
+                if (!cwd_missing) /* already said */
+                        diag_warning(dl, app_loc(a, "script"), "script %s does not exist on this machine", script_abs);
+        }
         if (!interp) {
                 interp = ext_interpreter(script_abs);
                 if (!interp)
@@ -211,6 +219,26 @@ out:
         return r;
 }
 
+/* The working directory must be one; on a machine that is not the target (generate) its absence is only
+ * a warning. 1: it is missing (warned), 0: fine, -EINVAL. */
+static int check_cwd(const app *a, const plan_opts *opts, const plan_host *host, const char *cwd, diag_list *dl) {
+        int d = host->dir ? host->dir(host->userdata, cwd) : 1;
+
+        if (d == 0) {
+                diag_error(dl, app_loc(a, "cwd"), "cwd %s is not a directory", cwd);
+                return -EINVAL;
+        }
+        if (d == -ENOENT && opts->paths_must_exist) {
+                diag_error(dl, app_loc(a, "cwd"), "cwd %s does not exist, expected the app's directory", cwd);
+                return -EINVAL;
+        }
+        if (d == -ENOENT) {
+                diag_warning(dl, app_loc(a, "cwd"), "cwd %s does not exist on this machine", cwd);
+                return 1;
+        }
+        return 0;
+}
+
 int plan_app(const app *a, const plan_opts *opts, const plan_host *host, app_plan *ret, diag_list *dl) {
         app_plan p = { .a = a };
         long ncpus = host->ncpus > 0 ? host->ncpus : 1;
@@ -222,7 +250,10 @@ int plan_app(const app *a, const plan_opts *opts, const plan_host *host, app_pla
         r = merge_env(a, opts, &p, dl);
         if (r < 0)
                 goto fail;
-        r = resolve_program(a, host, &p, dl);
+        r = check_cwd(a, opts, host, p.cwd, dl);
+        if (r < 0)
+                goto fail;
+        r = resolve_program(a, opts, host, r == 1, &p, dl);
         if (r < 0)
                 goto fail;
 

@@ -27,12 +27,17 @@ typedef struct plan_host {
         int (*sniff)(void *userdata, const char *path);
         long ncpus;
         void *userdata;
+        /* What is at an absolute path: 1 a directory, 0 something else, -ENOENT nothing; NULL: the
+         * working directory is not checked. */
+        int (*dir)(void *userdata, const char *path);
 } plan_host;
 
 typedef struct plan_opts {
         const char *profile;     /* --env NAME, or NULL */
         const char *source;      /* the declaration file, absolute */
         const char *source_dir;  /* its directory */
+        bool paths_must_exist;   /* the units are for this very machine (apply): a missing working
+                                  * directory or script is an error, not a warning */
 } plan_opts;
 
 typedef struct app_plan {

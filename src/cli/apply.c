@@ -274,7 +274,8 @@ static const char *const default_files[] = { "ecosystem.config.js", "ecosystem.c
 
 int cmd_apply(const verb_opts *o, int n, char **files) {
         compile_opts co = { .shim_path = PMGEN_SHIM_PATH, .preload_path = PMGEN_NODE_PRELOAD_PATH,
-                            .bind_preload_path = PMGEN_BIND_PRELOAD_PATH, .generator = "pmgen" };
+                            .bind_preload_path = PMGEN_BIND_PRELOAD_PATH, .generator = "pmgen",
+                            .paths_must_exist = true };
         apply_source *src;
         diag_list dl = DIAG_LIST_INIT;
         char *dflt[2] = { NULL, NULL };

@@ -154,7 +154,8 @@ fail:
 
 int decl_emit(const decl_file *d, const compile_opts *o, out_files *out, diag_list *dl) {
         plan_host h;
-        plan_opts po = { .profile = o->profile, .source = d->abs_file, .source_dir = d->dir };
+        plan_opts po = { .profile = o->profile, .source = d->abs_file, .source_dir = d->dir,
+                         .paths_must_exist = o->paths_must_exist };
         emit_opts eo = { .generator = o->generator, .source = d->abs_file, .shim_path = o->shim_path,
                          .preload_path = o->preload_path, .bind_preload_path = o->bind_preload_path,
                          .user = o->user };

@@ -18,6 +18,7 @@ typedef struct compile_opts {
         const char *bind_preload_path;
         const char *generator;    /* name in the header line */
         bool user;                /* units for the user manager (generate --user) */
+        bool paths_must_exist;    /* apply: a missing cwd or script is an error */
 } compile_opts;
 
 typedef struct decl_file {

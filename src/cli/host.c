@@ -150,8 +150,18 @@ static int host_sniff(void *userdata, const char *path) {
         return 0;
 }
 
+static int host_dir(void *userdata, const char *path) {
+        struct stat st;
+
+        (void) userdata;
+        if (stat(path, &st) < 0)
+                return errno == ENOENT || errno == ENOTDIR ? -ENOENT : 1; /* EACCES: not ours to judge */
+        return S_ISDIR(st.st_mode) ? 1 : 0;
+}
+
 void host_plan(plan_host *h) {
-        *h = (plan_host){ .which = host_which, .sniff = host_sniff, .ncpus = host_ncpus(), .userdata = NULL };
+        *h = (plan_host){ .which = host_which, .sniff = host_sniff, .ncpus = host_ncpus(), .userdata = NULL,
+                          .dir = host_dir };
 }
 
 int read_file(const char *path, size_t max, char **ret, size_t *len) {

@@ -183,13 +183,11 @@ static int map_app(const value *p, unsigned instances, const char *pm2_home, boo
         env = get(p, "env");
         bool cluster = mode && strcmp(mode, "cluster_mode") == 0;
 
-        if (cluster && !get(env, "PORT") && !get(p, "port")) {
+        if (cluster && !get(env, "PORT") && !get(p, "port"))
                 strbuf_addf(notes,
-                            "%s: ran in cluster mode without PORT in its env: imported in fork mode; add `port` to give "
-                            "its instances one shared socket\n",
+                            "%s: cluster mode without a port: its instances will share the port the app binds "
+                            "itself (add `port` to have systemd hold it in a socket unit)\n",
                             name);
-                cluster = false;
-        }
         if (r == 0 && instances > 1)
                 r = put(obj, "instances", value_new_number(instances, p->where));
         if (r == 0 && (cluster || instances > 1))

@@ -390,6 +390,10 @@ static int shim_setup(shim *s) {
                 .node_preload = s->opt.node_preload,
                 .bind_preload = s->opt.bind_preload,
                 .backlog = s->opt.backlog,
+                /* An app told to stop by a message handles it itself; for a signal, the preload drains the
+                 * app's servers if the app has no handler, within 3/4 of the time before SIGKILL. */
+                .drain_signal = s->opt.shutdown_with_message ? 0 : s->opt.stop_signal,
+                .drain_ms = s->opt.kill_timeout_ms / 4 * 3,
                 .n_fds = s->n_fds,
                 .fd_names = s->fd_names,
                 .node_channel = uses_ipc(s),

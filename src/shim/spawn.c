@@ -21,7 +21,7 @@
  * the shim was given is not the child's (the shim announces its own). */
 static const char *const dropped_vars[] = {
         "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC",
-        "NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE",
+        "NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE", "PMGEN_DRAIN",
 };
 
 /* ---- environment ---- */
@@ -193,6 +193,9 @@ int child_env_build(child_env *out, char *const *base, const env_spec *spec) {
                         r = env_put(&e, xprintf("PMGEN_BACKLOG=%u", spec->backlog));
                 if (r == 0 && spec->has_port)
                         r = env_put(&e, xprintf("PMGEN_PORT=%u", spec->port));
+                if (r == 0 && spec->drain_signal > 0 && sigabbrev_np(spec->drain_signal))
+                        r = env_put(&e, xprintf("PMGEN_DRAIN=SIG%s,%lu", sigabbrev_np(spec->drain_signal),
+                                                spec->drain_ms));
         }
         if (r == 0 && spec->bind_preload) {
                 const char *old = child_env_get(&e, "LD_PRELOAD");

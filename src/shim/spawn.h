@@ -27,6 +27,9 @@ typedef struct env_spec {
         const char *bind_preload;   /* LD_PRELOAD += PATH, PMGEN_BIND_FD=<SPAWN_BIND_FD(n_fds)>, PMGEN_BACKLOG=;
                                      * or NULL */
         unsigned backlog;           /* PMGEN_BACKLOG= with node_preload */
+        int drain_signal;           /* with node_preload, non-zero: PMGEN_DRAIN=SIG<name>,<drain_ms>, the stop
+                                     * signal on which the preload drains an app that does not handle it */
+        unsigned long drain_ms;
         unsigned n_fds;             /* sockets passed on at fd 3…; 0: no LISTEN_* at all */
         char **fd_names;            /* their names, n_fds entries */
         bool node_channel;          /* NODE_CHANNEL_FD=<SPAWN_IPC_FD(n_fds)>, NODE_CHANNEL_SERIALIZATION_MODE=json */
@@ -40,9 +43,9 @@ typedef struct env_spec {
 #define SPAWN_BIND_FD(n_fds) (4 + (int) (n_fds))
 
 /* Slots for the strings child_env_build creates (PORT, instance, increment, NODE_OPTIONS, PMGEN_BACKLOG,
- * PMGEN_PORT, LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID, NODE_CHANNEL_FD, NODE_CHANNEL_SERIALIZATION_MODE,
+ * PMGEN_PORT, PMGEN_DRAIN, LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID, NODE_CHANNEL_FD, NODE_CHANNEL_SERIALIZATION_MODE,
  * NOTIFY_SOCKET, LD_PRELOAD, PMGEN_BIND_FD, the bind-preload's PMGEN_BACKLOG). */
-#define CHILD_ENV_OWN_MAX 15
+#define CHILD_ENV_OWN_MAX 16
 /* The longest NOTIFY_SOCKET value (a socket path). */
 #define CHILD_ENV_NOTIFY_MAX 108
 
@@ -57,8 +60,8 @@ typedef struct child_env {
 } child_env;
 
 /* Builds the child's environment from base (the shim's environ): drops LISTEN_FDS, LISTEN_PID,
- * LISTEN_FDNAMES, NOTIFY_SOCKET, WATCHDOG_PID, WATCHDOG_USEC, NODE_CHANNEL_FD and
- * NODE_CHANNEL_SERIALIZATION_MODE, then sets what spec asks for.
+ * LISTEN_FDNAMES, NOTIFY_SOCKET, WATCHDOG_PID, WATCHDOG_USEC, NODE_CHANNEL_FD,
+ * NODE_CHANNEL_SERIALIZATION_MODE and PMGEN_DRAIN, then sets what spec asks for.
  * Errors: -ENOMEM; for increment_var -ENOENT (not set) or -EINVAL/-ERANGE (not a number, overflow). */
 int child_env_build(child_env *out, char *const *base, const env_spec *spec);
 void child_env_free(child_env *e);

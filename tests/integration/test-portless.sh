@@ -3,8 +3,8 @@
 # shellcheck source-path=SCRIPTDIR
 # Cluster mode for apps that declare no port (issue 7), in a real systemd: the app binds its port itself,
 # pmgen-shim --bind-preload (libpmgen-bind.so) hands every instance the shim's shared socket for it. For
-# an Express-style Node app (`app.listen(process.env.PORT || 18601)`, closing its server on SIGINT) and
-# the Python example
+# an unmodified Express-style Node app (`app.listen(process.env.PORT || 18601)`, no signal handler: the
+# Node preload drains it on the stop signal) and the Python example
 # (contrib/examples/python/app.py, binding APP_PORT), both 2 instances, no port declared:
 #   - no socket unit, the service has --bind-preload and FileDescriptorStoreMax=;
 #   - both instances answer on the one port;
@@ -34,15 +34,15 @@ rl_install
 # shellcheck disable=SC2016
 sandbox_exec sh -ec 'mkdir -p "$2"; cp "$1/contrib/examples/python/app.py" "$2/app.py"
 cat >"$2/server.js" <<EOF
-// Express-style: the port is picked in code, nothing is declared.
+// Express-style and unmodified: the port is picked in code, nothing is declared, no signal handler
+// (Node dies at once on SIGINT by default); every answer takes 20 ms, so a reload always finds requests
+// in flight.
 const http = require("http");
-const app = { listen: (port) => http.createServer((req, res) => {
+const app = { listen: (port) => http.createServer((req, res) => setTimeout(() => {
   res.setHeader("Content-Type", "application/json");
   res.end(JSON.stringify({ pid: process.pid, instance: process.env.NODE_APP_INSTANCE }));
-}).listen(port) };
-const server = app.listen(process.env.PORT || 18601);
-// A graceful stop (the shim sends SIGINT): finish what is in flight; the queue stays on the shared socket.
-process.on("SIGINT", () => server.close(() => process.exit(0)));
+}, 20)).listen(port) };
+app.listen(process.env.PORT || 18601);
 EOF
 cat >"$2/pl.config.js" <<EOF
 module.exports = { apps: [{ name: "pl", script: "server.js", cwd: "$2", exec_mode: "cluster", instances: 2 }] };

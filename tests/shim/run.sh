@@ -18,7 +18,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 PRELOAD=$ROOT/src/node/node-preload.cjs
 BINDLIB=$(dirname "$SHIM")/libpmgen-bind.so
-T=$(mktemp -d /tmp/pmgen-shim-test.XXXXXX)
+T=$(mktemp -d /tmp/pmgen-shim-test.XXXXXX); [ -n "${SHIM_KEEP:-}" ] && echo "shim tests: files in $T"
 PASS=0
 FAIL=0
 FAILED=()
@@ -39,7 +39,7 @@ cleanup() {
                 for i in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
                 kill -KILL "$pid" 2>/dev/null
         done
-        rm -rf "$T"
+        [ -n "${SHIM_KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM PIPE
@@ -330,7 +330,7 @@ case_env() {
                 --node-preload=/opt/p.cjs --backlog=64 -- env
         expect_rc 0 && vg_check $N || return
         out=$(cat "$T/$N.out")
-        for want in PORT=39999 NODE_APP_INSTANCE=3 BASE=103 PMGEN_BACKLOG=64 PMGEN_PORT=39999 \
+        for want in PORT=39999 NODE_APP_INSTANCE=3 BASE=103 PMGEN_BACKLOG=64 PMGEN_PORT=39999 PMGEN_DRAIN=SIGINT,1200 \
                 "NODE_OPTIONS=--max-old-space-size=100 --require /opt/p.cjs"; do
                 grep -Fqx -- "$want" <<<"$out" || { bad "missing $want in: $(tr '\n' ' ' <<<"$out")"; return; }
         done
@@ -347,6 +347,14 @@ case_env() {
                 grep -Fqx -- "$want" <<<"$out" || { bad "missing $want"; return; }
         done
         grep -Eq '^(PORT|PMGEN_PORT|NODE_APP_INSTANCE)=' <<<"$out" && { bad "unexpected PORT/instance vars"; return; }
+        # the preload drains on the stop signal within 3/4 of the kill timeout; not when stopped by a message,
+        # and an inherited PMGEN_DRAIN never reaches a child without the preload
+        run $N "$SHIM" --node-preload=/opt/p.cjs --stop-signal=SIGTERM --kill-timeout=4000 -- env
+        grep -Fqx PMGEN_DRAIN=SIGTERM,3000 "$T/$N.out" || { bad "drain: $(grep PMGEN_DRAIN "$T/$N.out")"; return; }
+        run $N env PMGEN_DRAIN=SIGINT,1 "$SHIM" --node-preload=/opt/p.cjs --shutdown-with-message -- env
+        grep -q '^PMGEN_DRAIN=' "$T/$N.out" && { bad "PMGEN_DRAIN with --shutdown-with-message"; return; }
+        run $N env PMGEN_DRAIN=SIGINT,1 "$SHIM" -- env
+        grep -q '^PMGEN_DRAIN=' "$T/$N.out" && { bad "inherited PMGEN_DRAIN passed on"; return; }
         # a Node channel the shim inherited is not the child's; its own comes with --wait-ready
         run $N env NODE_CHANNEL_FD=9 NODE_CHANNEL_SERIALIZATION_MODE=advanced "$SHIM" -- env
         grep -q '^NODE_CHANNEL' "$T/$N.out" && { bad "inherited NODE_CHANNEL_* passed on"; return; }
@@ -503,6 +511,41 @@ EOF
                 { bad "response: $body (stderr: $(tail -3 "$T/$N.err" | tr '\n' '|'))"; return; }
         # the shim's stop signal is SIGINT and the app has no handler: 128+2
         [ "$RC" = 130 ] || { bad "stop status $RC, want 130"; return; }
+        ok
+}
+
+# An app with no signal handler of its own: on the stop signal the preload finishes the request in flight
+# before the child dies by that signal; an app with its own handler is left to it.
+case_node_drain() {
+        begin nodedrain
+        local port body t0 t1
+        port=$(free_port)
+        cat >"$T/drain.js" <<'EOF'
+const http = require('http');
+http.createServer((req, res) => setTimeout(() => res.end('done\n'), 800))
+  .listen(process.env.PORT, () => require('fs').writeFileSync(process.argv[3], 'up'));
+if (process.argv[2] === 'own') process.on('SIGINT', () => { console.log('own handler'); process.exit(7); });
+setTimeout(() => process.exit(1), 30000).unref();
+EOF
+        rm -f "$T/$N.up"
+        node_run $N "$port" --node-preload="$PRELOAD" -- node "$T/drain.js" plain "$T/$N.up" && poke "$port" &&
+                wait_file "$T/$N.up" 10 || { bad "no listener"; return; }
+        curl -sS -m 10 "http://127.0.0.1:$port/" >"$T/$N.body" 2>&1 &
+        sleep 0.3
+        t0=$(now_ms)
+        stop_named $N
+        t1=$(now_ms)
+        wait $!
+        body=$(cat "$T/$N.body")
+        [ "$body" = done ] || { bad "the request in flight got: $body"; return; }
+        [ "$RC" = 130 ] || { bad "stop status $RC, want 130 (ended by SIGINT)"; return; }
+        [ $((t1 - t0)) -lt 1500 ] || { bad "the drain took $((t1 - t0)) ms"; return; }
+        rm -f "$T/$N.up"
+        node_run $N "$port" --node-preload="$PRELOAD" -- node "$T/drain.js" own "$T/$N.up" && poke "$port" &&
+                wait_file "$T/$N.up" 10 || { bad "no listener (own)"; return; }
+        stop_named $N
+        [ "$RC" = 7 ] && grep -qx 'own handler' "$T/$N.out" ||
+                { bad "the app's own handler: status $RC, out $(cat "$T/$N.out")"; return; }
         ok
 }
 
@@ -1444,7 +1487,7 @@ CORE_CASES="exit_0 exit_3 signal exec_enoent exec_eacces env sigpipe stop kill_t
             wait_ready wait_ready_timeout wait_ready_child_exits shutdown_with_message shutdown_message_fallback max_memory
             reload reload_fail reload_ready reload_kill reload_leftovers socket_care watchdog reload_many bind_node bind_worker"
 ALL_CASES="exit_0 exit_3 signal exec_enoent exec_eacces exec_path_search usage env sigpipe stop kill_timeout forward orphans
-           listen_fds node_preload node_forms node_backlog node_preload_path_with_space node_preload_inactive
+           listen_fds node_preload node_drain node_forms node_backlog node_preload_path_with_space node_preload_inactive
            backoff_unit backoff memory wait_ready wait_ready_timeout wait_ready_child_exits wait_ready_lines
            wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit parts_unit max_memory
            reload reload_fail reload_ready reload_python reload_kill reload_leftovers socket_care watchdog reload_many

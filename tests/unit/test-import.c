@@ -116,9 +116,9 @@ static void test_cluster_without_port(void **state) {
         (void) state;
         test_import_one("[{\"name\":\"q\",\"pm_exec_path\":\"/srv/q.js\",\"exec_mode\":\"cluster_mode\",\"username\":\"app\"},"
                         "{\"name\":\"q\",\"pm_exec_path\":\"/srv/q.js\",\"exec_mode\":\"cluster_mode\",\"username\":\"app\"}]",
-                        true, 0, "[q]\nscript = /srv/q.js\nexec_mode = fork\ninstances = 2\nuser = app\n",
-                        "q: ran in cluster mode without PORT in its env: imported in fork mode; add `port` to give its "
-                        "instances one shared socket\n");
+                        true, 0, "[q]\nscript = /srv/q.js\nexec_mode = cluster\ninstances = 2\nuser = app\n",
+                        "q: cluster mode without a port: its instances will share the port the app binds itself (add "
+                        "`port` to have systemd hold it in a socket unit)\n");
 }
 
 static void test_not_a_dump(void **state) {

@@ -43,7 +43,19 @@ static int fake_sniff(void *ud, const char *path) {
         return str_has_suffix(path, "/runme") ? 1 : 0;
 }
 
-static const plan_host host = { fake_which, fake_sniff, 4, NULL };
+/* Directories: /srv/app and what is under it without a dot in its name; a.js there is a file. */
+static int fake_dir(void *ud, const char *path) {
+        const char *base = strrchr(path, '/');
+
+        (void) ud;
+        if (strcmp(path, "/srv/app") == 0 || (str_has_prefix(path, "/srv/app/") && !strchr(base, '.')))
+                return 1;
+        return strcmp(path, "/srv/app/a.js") == 0 ? 0 : -ENOENT;
+}
+
+static const plan_host host = { fake_which, fake_sniff, 4, NULL, fake_dir };
+/* The units are for this machine (pmgen apply). */
+static bool paths_must_exist;
 
 /* Compiles INI text; returns the rendered diagnostics and, on success, the text of
  * the named output file (NULL: none). Both malloc'd. */
@@ -53,7 +65,8 @@ static int compile(const char *ini, const char *profile, const char *want_file, 
         model m = MODEL_INIT;
         out_files out = { 0 };
         strbuf sb = STRBUF_INIT;
-        plan_opts po = { .profile = profile, .source = "/srv/app/apps.ini", .source_dir = "/srv/app" };
+        plan_opts po = { .profile = profile, .source = "/srv/app/apps.ini", .source_dir = "/srv/app",
+                         .paths_must_exist = paths_must_exist };
         emit_opts eo = { .generator = "pmgen", .source = "/srv/app/apps.ini", .shim_path = "/usr/libexec/pmgen/pmgen-shim",
                          .preload_path = "/usr/share/pmgen/node-preload.cjs",
                          .bind_preload_path = "/usr/lib/pmgen/libpmgen-bind.so" };
@@ -147,11 +160,13 @@ static void test_units(void **state) {
         /* cluster mode without a port: no socket unit; the shim takes what the app binds (libpmgen-bind.so)
          * and keeps it in systemd's fd store */
         test_unit_one("[api]\nscript = server.js\nexec_mode = cluster\ninstances = 2\n", NULL, "api@.service",
-                      SHIM " --backlog=4096 --kill-timeout=1600 --bind-preload=/usr/lib/pmgen/libpmgen-bind.so -- "
+                      SHIM " --backlog=4096 --kill-timeout=1600 --node-preload=/usr/share/pmgen/node-preload.cjs "
+                           "--bind-preload=/usr/lib/pmgen/libpmgen-bind.so -- "
                            "/opt/bin/node /srv/app/server.js\n"
                       "After=network.target\nFileDescriptorStoreMax=16\nMode=cluster");
         test_unit_one("[api]\nscript = server.js\ninstances = 2\nbacklog = 64\n", NULL, "api@.service",
-                      SHIM " --backlog=64 --kill-timeout=1600 --bind-preload=/usr/lib/pmgen/libpmgen-bind.so -- "
+                      SHIM " --backlog=64 --kill-timeout=1600 --node-preload=/usr/share/pmgen/node-preload.cjs "
+                           "--bind-preload=/usr/lib/pmgen/libpmgen-bind.so -- "
                            "/opt/bin/node /srv/app/server.js");
         test_unit_one("[api]\nscript = server.js\nexec_mode = cluster\ninstances = 2\n", NULL, "api.target",
                       "Wants=api@0.service\nWants=api@1.service");
@@ -245,6 +260,19 @@ static void test_diags(void **state) {
                       "apps.ini:1:1: warning: app 'api' has no env_staging; using its env only\n");
         test_diag_one("[api]\nscript = /elsewhere/a.js\n", NULL, true,
                       "apps.ini:2:10: warning: script /elsewhere/a.js does not exist on this machine\n");
+        /* a working directory that is missing here: said once (not again for the script in it) */
+        test_diag_one("[api]\nscript = a.js\ncwd = /opt/api\n", NULL, true,
+                      "apps.ini:3:7: warning: cwd /opt/api does not exist on this machine\n");
+        test_diag_one("[api]\nscript = b.js\ncwd = a.js\n", NULL, false,
+                      "apps.ini:3:7: error: cwd /srv/app/a.js is not a directory\n");
+        /* for pmgen apply, the units are for this machine: a missing cwd or script is an error */
+        paths_must_exist = true;
+        test_diag_one("[api]\nscript = a.js\ncwd = /opt/api\n", NULL, false,
+                      "apps.ini:3:7: error: cwd /opt/api does not exist, expected the app's directory\n");
+        test_diag_one("[api]\nscript = /elsewhere/a.js\n", NULL, false,
+                      "apps.ini:2:10: error: script '/elsewhere/a.js' does not exist (/elsewhere/a.js)\n");
+        test_diag_one("[api]\nscript = a.js\ncwd = sub\n", NULL, true, "");
+        paths_must_exist = false;
         test_diag_one("[api]\nscript = a.js\nuser = root\n", NULL, true,
                       "apps.ini:3:8: warning: app 'api' runs as root: give it a user of its own\n");
         test_diag_one("[api]\nscript = a.js\nsticky = cookie\n", NULL, false,

@@ -218,7 +218,7 @@ static int fake_sniff(void *ud, const char *path) {
 }
 
 static void test_render_one(const char *ini, const char *profile, const char *want) {
-        static const plan_host host = { fake_which, fake_sniff, 4, NULL };
+        static const plan_host host = { fake_which, fake_sniff, 4, NULL, NULL };
         decl_file d;
         diag_list dl = DIAG_LIST_INIT;
         strbuf sb = STRBUF_INIT;
