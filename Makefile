@@ -29,7 +29,9 @@ SYSTEMD_USER_GENERATOR_DIR ?= $(shell pkg-config --variable=systemdusergenerator
 SYSTEMD_USER_UNIT_DIR ?= $(shell pkg-config --variable=systemduserunitdir systemd 2>/dev/null || echo /usr/lib/systemd/user)
 SYSCTL_DIR ?= $(shell pkg-config --variable=sysctldir systemd 2>/dev/null || echo /usr/lib/sysctl.d)
 BASH_COMPLETION_DIR ?= $(DATADIR)/bash-completion/completions
-ZSH_COMPLETION_DIR  ?= $(DATADIR)/zsh/vendor-completions
+# zsh's default $fpath has vendor-completions under /usr (the distribution's) and site-functions under
+# /usr/local (the administrator's).
+ZSH_COMPLETION_DIR  ?= $(if $(filter /usr,$(PREFIX)),$(DATADIR)/zsh/vendor-completions,$(DATADIR)/zsh/site-functions)
 
 VERSION := 0.1.0
 

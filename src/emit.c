@@ -8,6 +8,7 @@
 
 #include "calendar.h"
 #include "escape.h"
+#include "harden.h"
 
 static int add_file(out_files *f, const char *name, strbuf *content, unsigned mode, bool symlink) {
         out_file *nv;
@@ -247,9 +248,20 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
                         log_output(sb, p, "StandardOutput", out);
                 if (err)
                         log_output(sb, p, "StandardError", err);
+                else if (out) /* not into out_file (systemd's default): PM2 keeps stderr apart too */
+                        strbuf_adds(sb, "StandardError=journal\n");
         }
         strbuf_addf(sb, "SyslogIdentifier=%s\nLogExtraFields=PMGEN_APP=%s\nLogExtraFields=PMGEN_INSTANCE=%%i\n", n, n);
-        strbuf_adds(sb, "NoNewPrivileges=yes\nPrivateTmp=yes\n");
+        /* The sandbox: the profile of `hardening`, ProtectHome= read-only for apps that live in a home. */
+        strlist home = { NULL, 0 };
+        char *where[64];
+
+        where[home.n++] = p->cwd;
+        for (size_t i = 0; i < p->argv.n && home.n < sizeof(where) / sizeof(where[0]); i++)
+                if (p->argv.v[i][0] == '/')
+                        where[home.n++] = p->argv.v[i];
+        home.v = where;
+        harden_render(sb, a, &p->rw_paths, &home, o->user);
 
         strbuf_addf(sb, "\n[X-PMGEN]\nApp=%s\nInstances=%u\n", n, p->instances);
         if (p->port)

@@ -8,6 +8,7 @@
 
 #include "calendar.h"
 #include "escape.h"
+#include "harden.h"
 #include "keys.h"
 #include "parse-ini.h"
 #include "write.h"
@@ -763,6 +764,51 @@ static int check_app(const app *a, diag_list *dl) {
                 diag_error(dl, sticky->where, "sticky: expected \"ip\" or \"none\", found '%s'", sticky->str.s);
                 r = -EINVAL;
         }
+        const value *hl = get(a->decl, "hardening");
+
+        if (hl && hl->type == V_STRING && strcmp(hl->str.s, "default") != 0 && strcmp(hl->str.s, "strict") != 0 &&
+            strcmp(hl->str.s, "off") != 0) {
+                diag_error(dl, hl->where, "hardening: expected \"default\", \"strict\" or \"off\", found '%s'",
+                           hl->str.s);
+                r = -EINVAL;
+        }
+        const value *ov = get(a->decl, "hardening_override");
+
+        for (size_t i = 0; ov && ov->type == V_ARRAY && i < ov->arr.n; i++) {
+                const value *it = ov->arr.items[i];
+                const char *eq = strchr(it->str.s, '=');
+                char *dir = eq ? strndup(it->str.s, (size_t) (eq - it->str.s)) : NULL;
+
+                if (eq && !dir) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (!eq || eq == it->str.s || strpbrk(dir, " \t")) {
+                        diag_error(dl, it->where, "hardening_override: expected 'Directive=value' (no spaces before "
+                                   "'='), found '%s'", it->str.s);
+                        r = -EINVAL;
+                } else if ((msg = harden_directive_check(dir))) {
+                        diag_error(dl, it->where, "hardening_override: '%s': %s", dir, msg);
+                        r = -EINVAL;
+                } else if ((msg = harden_value_check(eq + 1, &bad))) {
+                        diag_error(dl, it->where, "hardening_override: %s: %s", dir, msg);
+                        r = -EINVAL;
+                }
+                free(dir);
+        }
+        const value *rw = get(a->decl, "read_write_paths");
+
+        for (size_t i = 0; rw && rw->type == V_ARRAY && i < rw->arr.n; i++) {
+                const value *it = rw->arr.items[i];
+
+                if (!it->str.s[0]) {
+                        diag_error(dl, it->where, "read_write_paths: expected a path, found an empty string");
+                        r = -EINVAL;
+                } else if ((msg = harden_path_check(it->str.s, &bad))) {
+                        diag_error(dl, it->where, "read_write_paths '%s': %s", it->str.s, msg);
+                        r = -EINVAL;
+                }
+        }
         if (a->cron_restart) {
                 size_t col = 0;
 
@@ -858,6 +904,14 @@ static int app_from(const value *v, app *a, diag_list *dl) {
         }
         a->source_map_support = bool_of(v, "source_map_support", false) && !bool_of(v, "disable_source_map_support", false);
         a->namespace = dup_str(v, "namespace", &oom);
+        const value *hl = get(v, "hardening");
+
+        if (hl && hl->type == V_STRING)
+                a->hardening = strcmp(hl->str.s, "off") == 0      ? HARDEN_OFF
+                               : strcmp(hl->str.s, "strict") == 0 ? HARDEN_STRICT
+                                                                  : HARDEN_DEFAULT;
+        list_of(v, "hardening_override", &a->hardening_override, &oom);
+        list_of(v, "read_write_paths", &a->read_write_paths, &oom);
 
         const value *e = get(v, "env");
 
@@ -909,6 +963,8 @@ static void app_free(app *a) {
         free(a->cron_restart);
         strlist_free(&a->watch_paths);
         free(a->namespace);
+        strlist_free(&a->hardening_override);
+        strlist_free(&a->read_write_paths);
 }
 
 void model_free(model *m) {

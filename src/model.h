@@ -50,6 +50,12 @@ typedef enum instances_kind {
         INST_ALL_BUT, /* -N: every CPU but count, at least 1 */
 } instances_kind;
 
+typedef enum harden_level {
+        HARDEN_DEFAULT, /* unset */
+        HARDEN_OFF,
+        HARDEN_STRICT,
+} harden_level;
+
 typedef struct strlist {
         char **v;
         size_t n;
@@ -89,6 +95,9 @@ typedef struct app {
         strlist watch_paths;
         bool source_map_support;
         char *namespace;
+        harden_level hardening;
+        strlist hardening_override; /* "Directive=value", checked */
+        strlist read_write_paths;   /* as declared (plan.c makes them absolute) */
 } app;
 
 typedef struct model {

@@ -219,6 +219,35 @@ out:
         return r;
 }
 
+/* read_write_paths relative to cwd. systemd refuses to start a unit whose ReadWritePaths= does not
+ * exist, so a missing one is said now: a warning, an error for apply. */
+static int resolve_rw_paths(const app *a, const plan_opts *opts, const plan_host *host, app_plan *p, diag_list *dl) {
+        const value *decl = value_object_get(a->decl, "read_write_paths") ? value_object_get(a->decl, "read_write_paths")->val
+                                                                           : NULL;
+
+        for (size_t i = 0; i < a->read_write_paths.n; i++) {
+                char *abs = path_resolve(p->cwd, a->read_write_paths.v[i]);
+                loc where = decl && i < decl->arr.n ? decl->arr.items[i]->where : app_loc(a, "read_write_paths");
+                int r;
+
+                if (!abs)
+                        return -ENOMEM;
+                r = host->dir ? host->dir(host->userdata, abs) : 1;
+                if (r == -ENOENT && opts->paths_must_exist) {
+                        diag_error(dl, where, "read_write_paths: %s does not exist (systemd would not start the app)", abs);
+                        free(abs);
+                        return -EINVAL;
+                }
+                if (r == -ENOENT)
+                        diag_warning(dl, where, "read_write_paths: %s does not exist on this machine", abs);
+                r = push(&p->rw_paths, abs);
+                free(abs);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* The working directory must be one; on a machine that is not the target (generate) its absence is only
  * a warning. 1: it is missing (warned), 0: fine, -EINVAL. */
 static int check_cwd(const app *a, const plan_opts *opts, const plan_host *host, const char *cwd, diag_list *dl) {
@@ -254,6 +283,9 @@ int plan_app(const app *a, const plan_opts *opts, const plan_host *host, app_pla
         if (r < 0)
                 goto fail;
         r = resolve_program(a, opts, host, r == 1, &p, dl);
+        if (r < 0)
+                goto fail;
+        r = resolve_rw_paths(a, opts, host, &p, dl);
         if (r < 0)
                 goto fail;
 
@@ -317,6 +349,7 @@ void plan_free(app_plan *p) {
                 return;
         free(p->cwd);
         strlist_free(&p->argv);
+        strlist_free(&p->rw_paths);
         free(p->env.v);
         p->cwd = NULL;
         p->env.v = NULL;

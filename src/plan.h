@@ -50,6 +50,7 @@ typedef struct app_plan {
         bool socket;            /* cluster mode with a port: NAME@.socket */
         bool bind_preload;      /* cluster mode without a port: the shim's --bind-preload takes the
                                  * sockets the app binds (no socket unit) */
+        strlist rw_paths;       /* read_write_paths, absolute */
         env_set env;            /* merged environment (borrowed strings) */
         const char *profile;    /* the profile applied, or NULL */
 } app_plan;

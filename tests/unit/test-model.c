@@ -139,6 +139,68 @@ static void test_diag_one(const char *ini, const char *profile, bool expect_ok, 
 
 #define SHIM "ExecStart=/usr/libexec/pmgen/pmgen-shim --app=api --instance=%i"
 
+/* The output file has none of the lines in `lines`. */
+static void test_unit_lacks(const char *ini, const char *file, const char *lines) {
+        char *diags, *text;
+        int r = compile(ini, NULL, file, &diags, &text);
+
+        if (r != 0 || !text)
+                fail_msg("compile failed: %s", diags);
+        for (const char *p = lines; *p;) {
+                size_t n = strcspn(p, "\n");
+                char *needle = malloc(n + 3);
+
+                sprintf(needle, "\n%.*s\n", (int) n, p);
+                if (strstr(text, needle))
+                        fail_msg("%s has the line '%.*s':\n%s", file, (int) n, p, text);
+                free(needle);
+                p += n;
+                if (*p)
+                        p++;
+        }
+        free(diags);
+        free(text);
+}
+
+/* The sandbox of NAME@.service (src/harden.c). */
+static void test_hardening(void **state) {
+        (void) state;
+        /* default */
+        test_unit_one("[api]\nscript = a.js\n", NULL, "api@.service",
+                      "NoNewPrivileges=yes\nPrivateTmp=yes\nProtectSystem=strict\nProtectHome=yes\nPrivateDevices=yes\n"
+                      "CapabilityBoundingSet=\nRestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK\n"
+                      "SystemCallFilter=@system-service\nSystemCallFilter=pkey_alloc pkey_free pkey_mprotect\n"
+                      "SystemCallErrorNumber=EPERM\nUMask=0027\nDynamicUser=yes");
+        test_unit_lacks("[api]\nscript = a.js\n", "api@.service", "PrivateUsers=yes\nProcSubset=pid\nReadWritePaths=");
+        /* strict */
+        test_unit_one("[api]\nscript = a.js\nhardening = strict\n", NULL, "api@.service",
+                      "PrivateUsers=yes\nProcSubset=pid\nRestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX\nUMask=0077");
+        test_unit_lacks("[api]\nscript = a.js\nhardening = strict\n", "api@.service", "UMask=0027");
+        /* off: nothing */
+        test_unit_lacks("[api]\nscript = a.js\nhardening = off\n", "api@.service",
+                        "NoNewPrivileges=yes\nPrivateTmp=yes\nProtectSystem=strict\nSystemCallFilter=@system-service");
+        /* read_write_paths, relative to cwd */
+        test_unit_one("[api]\nscript = a.js\nread_write_paths = data /srv/app/cache\n", NULL, "api@.service",
+                      "ReadWritePaths=/srv/app/data\nReadWritePaths=/srv/app/cache");
+        /* an app in a home directory: ProtectHome=read-only */
+        test_unit_one("[api]\nscript = a.js\ncwd = /home/deploy/api\n", NULL, "api@.service", "ProtectHome=read-only");
+        test_unit_one("[api]\nscript = a.js\ninterpreter = /root/.nvm/node\n", NULL, "api@.service", "ProtectHome=read-only");
+        /* root keeps its capabilities and privileged system calls */
+        test_unit_lacks("[api]\nscript = a.js\nuser = root\n", "api@.service",
+                        "CapabilityBoundingSet=\nAmbientCapabilities=\n"
+                        "SystemCallFilter=~@privileged @resources @mount @swap @reboot @raw-io @module @obsolete @debug "
+                        "@cpu-emulation @clock");
+        test_unit_one("[api]\nscript = a.js\nuser = root\n", NULL, "api@.service", "ProtectSystem=strict");
+        /* overrides replace the profile's lines of their directive, in order */
+        test_unit_one("[api]\nscript = a.js\nhardening_override = ProtectHome=tmpfs \"SystemCallFilter=@system-service "
+                      "@resources\" MemoryDenyWriteExecute=yes\n",
+                      NULL, "api@.service",
+                      "ProtectSystem=strict\nProtectHome=tmpfs\nSystemCallFilter=@system-service @resources\n"
+                      "MemoryDenyWriteExecute=yes");
+        test_unit_lacks("[api]\nscript = a.js\nhardening_override = \"SystemCallFilter=@system-service @resources\"\n",
+                        "api@.service", "ProtectHome=tmpfs\nSystemCallFilter=pkey_alloc pkey_free pkey_mprotect");
+}
+
 static void test_units(void **state) {
         (void) state;
         test_unit_one("[api]\nscript = server.js\n", NULL, "api@.service",
@@ -272,9 +334,32 @@ static void test_diags(void **state) {
         test_diag_one("[api]\nscript = /elsewhere/a.js\n", NULL, false,
                       "apps.ini:2:10: error: script '/elsewhere/a.js' does not exist (/elsewhere/a.js)\n");
         test_diag_one("[api]\nscript = a.js\ncwd = sub\n", NULL, true, "");
+        test_diag_one("[api]\nscript = a.js\nread_write_paths = /var/lib/nope\n", NULL, false,
+                      "apps.ini:3:20: error: read_write_paths: /var/lib/nope does not exist (systemd would not start the "
+                      "app)\n");
         paths_must_exist = false;
         test_diag_one("[api]\nscript = a.js\nuser = root\n", NULL, true,
                       "apps.ini:3:8: warning: app 'api' runs as root: give it a user of its own\n");
+        test_diag_one("[api]\nscript = a.js\nhardening = paranoid\n", NULL, false,
+                      "apps.ini:3:13: error: hardening: expected \"default\", \"strict\" or \"off\", found 'paranoid'\n");
+        test_diag_one("[api]\nscript = a.js\nhardening_override = User=root\n", NULL, false,
+                      "apps.ini:3:22: error: hardening_override: 'User': expected one of systemd's sandboxing directives "
+                      "(the hardening profile's, MemoryDenyWriteExecute, PrivateNetwork, PrivateMounts, IPAddressAllow, "
+                      "IPAddressDeny, ReadOnlyPaths, InaccessiblePaths, NoExecPaths, ExecPaths, BindPaths, "
+                      "BindReadOnlyPaths, TemporaryFileSystem, RestrictFileSystems, SocketBindAllow, SocketBindDeny, "
+                      "SecureBits)\n");
+        test_diag_one("[api]\nscript = a.js\nhardening_override = \"ProtectHome = yes\"\n", NULL, false,
+                      "apps.ini:3:22: error: hardening_override: expected 'Directive=value' (no spaces before '='), "
+                      "found 'ProtectHome = yes'\n");
+        test_diag_one("[api]\nscript = a.js\nhardening_override = ReadOnlyPaths=/x%i\n", NULL, false,
+                      "apps.ini:3:22: error: hardening_override: ReadOnlyPaths: '%' is not allowed (no specifiers in "
+                      "overrides)\n");
+        test_diag_one("[api]\nscript = a.js\nread_write_paths = \"a b\"\n", NULL, false,
+                      "apps.ini:3:20: error: read_write_paths 'a b': expected a path without spaces, quotes or '\\'\n");
+        test_diag_one("[api]\nscript = a.js\nread_write_paths = -/x\n", NULL, false,
+                      "apps.ini:3:20: error: read_write_paths '-/x': expected a path, not a '-' or '+' prefix\n");
+        test_diag_one("[api]\nscript = a.js\nread_write_paths = /var/lib/nope\n", NULL, true,
+                      "apps.ini:3:20: warning: read_write_paths: /var/lib/nope does not exist on this machine\n");
         test_diag_one("[api]\nscript = a.js\nsticky = cookie\n", NULL, false,
                       "apps.ini:3:10: error: sticky: expected \"ip\" or \"none\", found 'cookie'\n");
         test_diag_one("[api]\nscript = a.js\nsticky = ip\n", NULL, true,
@@ -351,7 +436,7 @@ static void test_parsers(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_units), cmocka_unit_test(test_diags), cmocka_unit_test(test_key_table),
+                cmocka_unit_test(test_units), cmocka_unit_test(test_hardening), cmocka_unit_test(test_diags), cmocka_unit_test(test_key_table),
                 cmocka_unit_test(test_parsers),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
