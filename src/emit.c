@@ -149,7 +149,7 @@ static int check_path(const app_plan *p, const char *key, const char *path, diag
 static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
         const app *a = p->a;
         const char *n = a->name;
-        uint64_t delay = a->restart_delay_ms ? a->restart_delay_ms : 100;
+        uint64_t delay = a->restart_delay_ms; /* PM2 restarts at once: RestartSec=0 unless restart_delay is declared */
 
         header(sb, o);
         strbuf_addf(sb, "\n[Unit]\nDescription=pmgen app %s, instance %%i\n", n);
@@ -159,9 +159,12 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
                 strbuf_addf(sb, "Requires=%s@%%i.socket\nAfter=%s@%%i.socket network.target\n", n, n);
         else
                 strbuf_adds(sb, "After=network.target\n");
-        /* PM2 stops restarting after max_restarts crashes each shorter than min_uptime. */
+        /* PM2 stops restarting after max_restarts crashes each shorter than min_uptime. At least 100 ms a
+         * restart: StartLimitIntervalSec=0 would turn the limit off. */
+        uint64_t per_restart = a->min_uptime_ms + delay > 100 ? a->min_uptime_ms + delay : 100;
+
         strbuf_addf(sb, "StartLimitBurst=%u\nStartLimitIntervalSec=", a->max_restarts ? a->max_restarts : 1);
-        add_span(sb, (uint64_t) (a->max_restarts ? a->max_restarts : 1) * (a->min_uptime_ms + delay));
+        add_span(sb, (uint64_t) (a->max_restarts ? a->max_restarts : 1) * per_restart);
         strbuf_addc(sb, '\n');
 
         strbuf_adds(sb, "\n[Service]\nType=notify\nNotifyAccess=main\nExecStart=");

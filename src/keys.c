@@ -27,7 +27,7 @@ const key_def key_table[] = {
         M("autostart", NULL, KT_BOOL, "false: the target does not start the instances"),
         M("max_restarts", NULL, KT_UINT, "StartLimitBurst="),
         M("min_uptime", NULL, KT_DURATION, "StartLimitIntervalSec= = max_restarts x (min_uptime + restart_delay)"),
-        M("restart_delay", NULL, KT_DURATION, "RestartSec="),
+        M("restart_delay", NULL, KT_DURATION, "RestartSec= (default 0, as in PM2: a crashed instance restarts at once)"),
         M("exp_backoff_restart_delay", NULL, KT_DURATION, "the shim's --exp-backoff (x1.5 per quick crash, up to 15 s)"),
         M("stop_exit_codes", NULL, KT_UINTLIST, "RestartPreventExitStatus="),
         M("kill_timeout", NULL, KT_DURATION, "the shim's --kill-timeout; TimeoutStopSec= adds a margin"),

@@ -205,8 +205,8 @@ static void test_units(void **state) {
         (void) state;
         test_unit_one("[api]\nscript = server.js\n", NULL, "api@.service",
                       "Type=notify\n" SHIM " --kill-timeout=1600 -- /opt/bin/node /srv/app/server.js\n"
-                      "WorkingDirectory=/srv/app\nDynamicUser=yes\nRestart=always\nRestartSec=100ms\n"
-                      "StartLimitBurst=16\nStartLimitIntervalSec=17600ms\nTimeoutStopSec=6600ms\nKillMode=mixed\n"
+                      "WorkingDirectory=/srv/app\nDynamicUser=yes\nRestart=always\nRestartSec=0s\n"
+                      "StartLimitBurst=16\nStartLimitIntervalSec=16s\nTimeoutStopSec=6600ms\nKillMode=mixed\n"
                       "SyslogIdentifier=api\nLogExtraFields=PMGEN_APP=api\nEnvironmentFile=%Y/api.env\n"
                       "SourcePath=/srv/app/apps.ini\nPartOf=api.target");
         test_unit_one("[api]\nscript = server.js\nexec_mode = cluster\ninstances = 2\nport = 3000\n", NULL,
