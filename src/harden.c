@@ -84,30 +84,28 @@ const char *harden_directive_check(const char *name) {
                "SocketBindAllow, SocketBindDeny, SecureBits)";
 }
 
-const char *harden_value_check(const char *v, size_t *bad_at) {
-        const char *msg = unit_value_check(v, bad_at);
+/* unit_value_check, then none of the bytes in `banned`: NULL, or msg (or unit_value_check's) with *bad_at. */
+static const char *check_bytes(const char *s, const char *banned, const char *msg, size_t *bad_at) {
+        const char *m = unit_value_check(s, bad_at);
+        size_t n = strcspn(s, banned);
 
-        if (msg)
-                return msg;
-        for (size_t i = 0; v[i]; i++)
-                if (v[i] == '%' || v[i] == '\\') {
-                        *bad_at = i;
-                        return v[i] == '%' ? "'%' is not allowed (no specifiers in overrides)"
-                                               : "'\\' is not allowed (no escapes in overrides)";
-                }
-        return NULL;
+        if (m)
+                return m;
+        if (!s[n])
+                return NULL;
+        *bad_at = n;
+        return msg;
+}
+
+const char *harden_value_check(const char *v, size_t *bad_at) {
+        return check_bytes(v, "%\\", "'%' and '\\' are not allowed (no specifiers or escapes in overrides)", bad_at);
 }
 
 const char *harden_path_check(const char *path, size_t *bad_at) {
-        const char *msg = unit_value_check(path, bad_at);
+        const char *msg = check_bytes(path, " \t\"'\\", "expected a path without spaces, quotes or '\\'", bad_at);
 
         if (msg)
                 return msg;
-        for (size_t i = 0; path[i]; i++)
-                if (strchr(" \t\"'\\", path[i])) {
-                        *bad_at = i;
-                        return "expected a path without spaces, quotes or '\\'";
-                }
         if (path[0] == '-' || path[0] == '+') {
                 *bad_at = 0;
                 return "expected a path, not a '-' or '+' prefix";

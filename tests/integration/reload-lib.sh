@@ -173,3 +173,44 @@ rl_reload() {
         t1=$(date +%s%3N)
         RL_MS=$((t1 - t0))
 }
+
+# rl_check_spread NAME PORT FILE: 2 s of load on PORT; passes when instances 0 and 1 both answered and no
+# request failed. The load summary stays in FILE.json.
+rl_check_spread() {
+        local name=$1 port=$2 file=$3
+        rl_load_start "$file" "$port" --concurrency 4
+        sleep 2
+        rl_load_stop "$file"
+        if [ "$(rl_sum "$file" 'sorted({e["instance"] for e in s["by_pid"].values()})')" = "['0', '1']" ] &&
+                [ "$(rl_sum "$file" 's["failed"]')" = 0 ]; then
+                pass "$name: both instances answer on $port" "$(rl_load_line "$file")"
+        else
+                fail "$name: both instances answer on $port" "$(rl_load_line "$file"); by pid: $(rl_sum "$file" 's["by_pid"]')"
+        fi
+}
+
+# rl_reload_rounds NAME PORT ROUNDS FILE: reloads NAME@0 and NAME@1 ROUNDS times each under a new-connection
+# load on PORT; passes when every reload exited 0 and no request failed (at least 200 served). RL_BEFORE
+# and RL_AFTER: the instances' app PIDs before and after.
+rl_reload_rounds() {
+        local name=$1 port=$2 rounds=$3 file=$4 bad= round i
+        RL_BEFORE="$(rl_child "$name" 0) $(rl_child "$name" 1)"
+        rl_load_start "$file" "$port" --concurrency 4
+        sleep 1
+        for round in $(seq 1 "$rounds"); do
+                for i in 0 1; do
+                        rl_reload "$name@$i.service"
+                        [ "$RL_RC" = 0 ] || bad="$bad $name@$i(round $round: $RL_OUT)"
+                done
+        done
+        sleep 1
+        rl_load_stop "$file"
+        RL_AFTER="$(rl_child "$name" 0) $(rl_child "$name" 1)"
+        local what="$name: $((2 * rounds)) reloads under load, no failed request"
+        if [ -z "$bad" ] && [ "$(rl_sum "$file" 's["failed"]')" = 0 ] && [ "$(rl_sum "$file" 's["ok"]')" -ge 200 ] &&
+                [ "$RL_BEFORE" != "$RL_AFTER" ]; then
+                pass "$what" "$(rl_load_line "$file"); app pids $RL_BEFORE → $RL_AFTER"
+        else
+                fail "$what" "reloads that failed:${bad:- none}; $(rl_load_line "$file"); $(rl_sum "$file" 's["examples"][:5]'); app pids $RL_BEFORE → $RL_AFTER"
+        fi
+}

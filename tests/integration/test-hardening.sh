@@ -121,15 +121,7 @@ fi
 
 heading "the app under the default profile"
 L=$T_WORK/load
-rl_load_start "$L-both" 18960 --concurrency 4
-sleep 2
-rl_load_stop "$L-both"
-if [ "$(rl_sum "$L-both" 'sorted({e["instance"] for e in s["by_pid"].values()})')" = "['0', '1']" ] &&
-        [ "$(rl_sum "$L-both" 's["failed"]')" = 0 ]; then
-        pass "both instances serve" "$(rl_load_line "$L-both")"
-else
-        fail "both instances serve" "$(rl_load_line "$L-both"); by pid: $(rl_sum "$L-both" 's["by_pid"]')"
-fi
+rl_check_spread hd 18960 "$L-both"
 w_data=$(curl -sS -m 10 "http://127.0.0.1:18960/write?dir=$D/data")
 w_cwd=$(curl -sS -m 10 "http://127.0.0.1:18960/write?dir=$D")
 w_tmp=$(curl -sS -m 10 "http://127.0.0.1:18960/write?dir=/tmp")
@@ -147,24 +139,7 @@ else
         fail "logs" "$(sandbox_exec sh -c 'ls -l /var/log/hd; tail -n 3 /var/log/hd/*' 2>&1)"
 fi
 
-before="$(rl_child hd 0) $(rl_child hd 1)"
-rl_load_start "$L" 18960 --concurrency 4
-sleep 1
-bad=
-for round in $(seq 1 10); do
-        for i in 0 1; do
-                rl_reload "hd@$i.service"
-                [ "$RL_RC" = 0 ] || bad="$bad hd@$i(round $round: $RL_OUT)"
-        done
-done
-sleep 1
-rl_load_stop "$L"
-after="$(rl_child hd 0) $(rl_child hd 1)"
-if [ -z "$bad" ] && [ "$(rl_sum "$L" 's["failed"]')" = 0 ] && [ "$(rl_sum "$L" 's["ok"]')" -ge 200 ] && [ "$before" != "$after" ]; then
-        pass "20 reloads under load, no failed request" "$(rl_load_line "$L"); children $before → $after"
-else
-        fail "20 reloads under load, no failed request" "$bad; $(rl_load_line "$L"); $(rl_sum "$L" 's["examples"][:5]'); children $before → $after"
-fi
+rl_reload_rounds hd 18960 10 "$L"
 
 grown=$(curl -sS -m 20 "http://127.0.0.1:18960/grow")
 gpid=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["pid"])' "$grown" 2>/dev/null || :)

@@ -59,7 +59,7 @@ done
 sandbox_exec systemctl daemon-reload || fatal "daemon-reload" "failed"
 
 portless() { # NAME PORT
-        local name=$1 port=$2 L=$T_WORK/load-$1 ino0 ino1 bad i round main0 main0b desc
+        local name=$1 port=$2 L=$T_WORK/load-$1 ino0 ino1 main0 main0b desc
         heading "$name: cluster mode without a declared port (port $port in the app's code)"
         if sandbox_exec test -e "/etc/systemd/system/$name@.socket"; then
                 fail "$name: no socket unit" "$name@.socket was written"
@@ -72,34 +72,9 @@ portless() { # NAME PORT
         rl_start "$name" 2
         wait_until 10 sh -c "ss -Hltn 'sport = :$port' | grep -q ." || fatal "$name: listening" "nothing listens on $port"
         ino0=$(ss -Hltne "sport = :$port" 2>/dev/null | grep -o 'ino:[0-9]*' | sort -u | tr '\n' ' ')
-        rl_load_start "$L-both" "$port" --concurrency 4
-        sleep 2
-        rl_load_stop "$L-both"
-        if [ "$(rl_sum "$L-both" 'sorted({e["instance"] for e in s["by_pid"].values()})')" = "['0', '1']" ] &&
-                [ "$(rl_sum "$L-both" 's["failed"]')" = 0 ]; then
-                pass "$name: both instances answer on $port" "$(rl_load_line "$L-both"); sockets $ino0"
-        else
-                fail "$name: both instances answer on $port" "$(rl_load_line "$L-both"); by pid: $(rl_sum "$L-both" 's["by_pid"]')"
-        fi
-
-        rl_load_start "$L" "$port" --concurrency 4
-        sleep 1
-        bad=
-        for round in $(seq 1 10); do
-                for i in 0 1; do
-                        rl_reload "$name@$i.service"
-                        [ "$RL_RC" = 0 ] || bad="$bad $name@$i(round $round: $RL_OUT)"
-                done
-        done
-        sleep 1
-        rl_load_stop "$L"
+        rl_check_spread "$name" "$port" "$L-both"
+        rl_reload_rounds "$name" "$port" 10 "$L"
         ino1=$(ss -Hltne "sport = :$port" 2>/dev/null | grep -o 'ino:[0-9]*' | sort -u | tr '\n' ' ')
-        [ -z "$bad" ] && pass "$name: 20 reloads" "every systemctl reload exited 0" || fail "$name: 20 reloads" "$bad"
-        if [ "$(rl_sum "$L" 's["failed"]')" = 0 ] && [ "$(rl_sum "$L" 's["ok"]')" -ge 200 ]; then
-                pass "$name: no failed request during the reloads" "$(rl_load_line "$L")"
-        else
-                fail "$name: no failed request during the reloads" "$(rl_load_line "$L"); $(rl_sum "$L" 's["examples"][:5]')"
-        fi
         if [ "$ino0" = "$ino1" ]; then
                 pass "$name: the same sockets after the reloads" "$ino1"
         else

@@ -96,8 +96,8 @@ static int compile(const char *ini, const char *profile, const char *want_file, 
         return r;
 }
 
-/* The output file must contain every line in `lines` ('\n'-separated). */
-static void test_unit_one(const char *ini, const char *profile, const char *file, const char *lines) {
+/* The output file must contain every line in `lines` ('\n'-separated), or, with !present, none of them. */
+static void test_unit_lines(const char *ini, const char *profile, const char *file, const char *lines, bool present) {
         char *diags, *text;
         int r = compile(ini, profile, file, &diags, &text);
 
@@ -107,13 +107,13 @@ static void test_unit_one(const char *ini, const char *profile, const char *file
                 fail_msg("no %s generated", file);
         for (const char *p = lines; *p;) {
                 size_t n = strcspn(p, "\n");
-                char *want = strndup(p, n);
                 char *needle = malloc(n + 3);
+                bool found;
 
-                sprintf(needle, "\n%s\n", want);
-                if (!strstr(text, needle) && !str_has_prefix(text, needle + 1))
-                        fail_msg("%s lacks the line '%s':\n%s", file, want, text);
-                free(want);
+                sprintf(needle, "\n%.*s\n", (int) n, p);
+                found = strstr(text, needle) || str_has_prefix(text, needle + 1);
+                if (found != present)
+                        fail_msg("%s %s the line '%.*s':\n%s", file, present ? "lacks" : "has", (int) n, p, text);
                 free(needle);
                 p += n;
                 if (*p)
@@ -121,6 +121,14 @@ static void test_unit_one(const char *ini, const char *profile, const char *file
         }
         free(diags);
         free(text);
+}
+
+static void test_unit_one(const char *ini, const char *profile, const char *file, const char *lines) {
+        test_unit_lines(ini, profile, file, lines, true);
+}
+
+static void test_unit_lacks(const char *ini, const char *file, const char *lines) {
+        test_unit_lines(ini, NULL, file, lines, false);
 }
 
 /* Compiling must fail (or warn, when expect_ok) with exactly these diagnostics. */
@@ -138,29 +146,6 @@ static void test_diag_one(const char *ini, const char *profile, bool expect_ok, 
 }
 
 #define SHIM "ExecStart=/usr/libexec/pmgen/pmgen-shim --app=api --instance=%i"
-
-/* The output file has none of the lines in `lines`. */
-static void test_unit_lacks(const char *ini, const char *file, const char *lines) {
-        char *diags, *text;
-        int r = compile(ini, NULL, file, &diags, &text);
-
-        if (r != 0 || !text)
-                fail_msg("compile failed: %s", diags);
-        for (const char *p = lines; *p;) {
-                size_t n = strcspn(p, "\n");
-                char *needle = malloc(n + 3);
-
-                sprintf(needle, "\n%.*s\n", (int) n, p);
-                if (strstr(text, needle))
-                        fail_msg("%s has the line '%.*s':\n%s", file, (int) n, p, text);
-                free(needle);
-                p += n;
-                if (*p)
-                        p++;
-        }
-        free(diags);
-        free(text);
-}
 
 /* The sandbox of NAME@.service (src/harden.c). */
 static void test_hardening(void **state) {
@@ -352,8 +337,8 @@ static void test_diags(void **state) {
                       "apps.ini:3:22: error: hardening_override: expected 'Directive=value' (no spaces before '='), "
                       "found 'ProtectHome = yes'\n");
         test_diag_one("[api]\nscript = a.js\nhardening_override = ReadOnlyPaths=/x%i\n", NULL, false,
-                      "apps.ini:3:22: error: hardening_override: ReadOnlyPaths: '%' is not allowed (no specifiers in "
-                      "overrides)\n");
+                      "apps.ini:3:22: error: hardening_override: ReadOnlyPaths: '%' and '\\' are not allowed (no specifiers "
+                      "or escapes in overrides)\n");
         test_diag_one("[api]\nscript = a.js\nread_write_paths = \"a b\"\n", NULL, false,
                       "apps.ini:3:20: error: read_write_paths 'a b': expected a path without spaces, quotes or '\\'\n");
         test_diag_one("[api]\nscript = a.js\nread_write_paths = -/x\n", NULL, false,
