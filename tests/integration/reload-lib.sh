@@ -193,7 +193,7 @@ rl_check_spread() {
 # load on PORT; passes when every reload exited 0 and no request failed (at least 200 served). RL_BEFORE
 # and RL_AFTER: the instances' app PIDs before and after.
 rl_reload_rounds() {
-        local name=$1 port=$2 rounds=$3 file=$4 bad= round i
+        local name=$1 port=$2 rounds=$3 file=$4 bad='' round i
         RL_BEFORE="$(rl_child "$name" 0) $(rl_child "$name" 1)"
         rl_load_start "$file" "$port" --concurrency 4
         sleep 1
