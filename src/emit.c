@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "calendar.h"
@@ -159,6 +160,15 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
                 strbuf_addf(sb, "Requires=%s@%%i.socket\nAfter=%s@%%i.socket network.target\n", n, n);
         else
                 strbuf_adds(sb, "After=network.target\n");
+        /* depends_on: the other app's instances are started (ready, for Type=notify) first; a target is
+         * ordered after what it wants. Wants=, not Requires=: a reload or a failure there leaves these alone. */
+        for (size_t i = 0; i < a->depends_on.n; i++)
+                strbuf_addf(sb, "Wants=%s.target\nAfter=%s.target\n", a->depends_on.v[i], a->depends_on.v[i]);
+        for (size_t i = 0; i < a->after.n; i++) {
+                strbuf_adds(sb, "After=");
+                escape_specifiers(sb, a->after.v[i]);
+                strbuf_addc(sb, '\n');
+        }
         /* PM2 stops restarting after max_restarts crashes each shorter than min_uptime. At least 100 ms a
          * restart: StartLimitIntervalSec=0 would turn the limit off. */
         uint64_t per_restart = a->min_uptime_ms + delay > 100 ? a->min_uptime_ms + delay : 100;
@@ -209,6 +219,19 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
         strbuf_adds(sb, "WorkingDirectory=");
         escape_specifiers(sb, p->cwd);
         strbuf_addf(sb, "\nEnvironmentFile=%%Y/%s.env\n", n);
+        /* What PM2 puts into an app's environment and apps read (pm_id is the instance number here); the
+         * declaration's env wins (EnvironmentFile= over Environment=). */
+        char count[16];
+
+        snprintf(count, sizeof(count), "%u", p->instances);
+        escape_environment(sb, "name", n);
+        strbuf_adds(sb, "Environment=pm_id=%i\n");
+        escape_environment(sb, "exec_mode", p->socket || p->bind_preload ? "cluster_mode" : "fork_mode");
+        escape_environment(sb, "instances", count);
+        escape_environment(sb, "pm_exec_path", p->argv.v[p->argv.n - 1 - a->args.n]);
+        escape_environment(sb, "pm_cwd", p->cwd);
+        if (a->namespace)
+                escape_environment(sb, "namespace", a->namespace);
         if (o->user) {
                 /* The user manager runs everything as its user (DynamicUser= fails there). */
         } else if (a->user) {
@@ -221,6 +244,10 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
                         strbuf_addf(sb, "Group=%s\n", a->group);
         }
         strbuf_addf(sb, "RuntimeDirectory=pmgen/%s-%%i\nRuntimeDirectoryPreserve=restart\n", n);
+        if (a->memory_max)
+                strbuf_addf(sb, "MemoryMax=%" PRIu64 "\n", a->memory_max);
+        if (a->cpu_quota)
+                strbuf_addf(sb, "CPUQuota=%u%%\n", a->cpu_quota);
         /* The sockets the shim made for the app (--bind-preload) outlive a restart of the instance. */
         if (p->bind_preload)
                 strbuf_adds(sb, "FileDescriptorStoreMax=16\n");

@@ -30,6 +30,38 @@ const char *name_check(const char *name, size_t *bad_at) {
         return NULL;
 }
 
+const char *unit_name_check(const char *name, size_t *bad_at) {
+        static const char *const suffixes[] = { ".service", ".socket", ".target", ".mount", ".automount", ".device",
+                                                ".path", ".timer", ".slice", ".scope", ".swap", NULL };
+        const char *dot = strrchr(name, '.');
+        const char *at = strchr(name, '@');
+        size_t n = strlen(name);
+        bool suffix_ok = false;
+
+        *bad_at = 0;
+        if (n == 0 || n > 255)
+                return "expected a systemd unit name (1-255 bytes)";
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char) name[i];
+
+                if (!is_alnum(c) && !strchr(":_.\\@-", c)) {
+                        *bad_at = i;
+                        return "expected a systemd unit name: letters, digits, ':', '_', '.', '\\', '@' and '-'";
+                }
+        }
+        for (size_t i = 0; dot && suffixes[i]; i++)
+                suffix_ok = suffix_ok || strcmp(dot, suffixes[i]) == 0;
+        if (!suffix_ok || dot == name) {
+                *bad_at = dot ? (size_t) (dot - name) : n;
+                return "expected a systemd unit name with its type, such as postgresql.service or network-online.target";
+        }
+        if (at && (at == name || at + 1 == dot)) {
+                *bad_at = (size_t) (at - name);
+                return "expected a unit, not a template (name@instance.service, not name@.service)";
+        }
+        return NULL;
+}
+
 const char *env_name_check(const char *name, size_t *bad_at) {
         size_t n = strlen(name);
 
@@ -119,6 +151,20 @@ void escape_env_line(strbuf *out, const char *name, const char *value) {
         for (; *value; value++) {
                 if (strchr("\"\\$`", *value))
                         strbuf_addc(out, '\\');
+                strbuf_addc(out, *value);
+        }
+        strbuf_adds(out, "\"\n");
+}
+
+void escape_environment(strbuf *out, const char *name, const char *value) {
+        strbuf_adds(out, "Environment=\"");
+        strbuf_adds(out, name);
+        strbuf_addc(out, '=');
+        for (; *value; value++) {
+                if (*value == '"' || *value == '\\')
+                        strbuf_addc(out, '\\');
+                else if (*value == '%')
+                        strbuf_addc(out, '%');
                 strbuf_addc(out, *value);
         }
         strbuf_adds(out, "\"\n");

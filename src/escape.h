@@ -17,6 +17,9 @@
 #define NAME_MAX_LEN 64
 const char *name_check(const char *name, size_t *bad_at);
 
+/* A systemd unit name for After= and the like: [A-Za-z0-9:_.\\@-], a known type suffix, no template. */
+const char *unit_name_check(const char *name, size_t *bad_at);
+
 /* Environment variable names: [A-Za-z_][A-Za-z0-9_]*, at most 255 bytes. */
 const char *env_name_check(const char *name, size_t *bad_at);
 
@@ -38,6 +41,10 @@ void escape_exec_word(strbuf *out, const char *word);
  * '$' and '`' are backslash-escaped; a newline is written as a literal newline
  * inside the quotes (systemd keeps it). NAME must pass env_name_check. */
 void escape_env_line(strbuf *out, const char *name, const char *value);
+
+/* A line `Environment="NAME=VALUE"\n` for a unit: '"' and '\\' backslash-escaped, '%' doubled. NAME must
+ * pass env_name_check and VALUE unit_value_check. */
+void escape_environment(strbuf *out, const char *name, const char *value);
 
 /* Unit-name escaping for free-form text (systemd-escape): used for paths turned
  * into unit names. '/' -> '-', other bytes outside [A-Za-z0-9:_.] -> "\xHH". */

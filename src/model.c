@@ -71,6 +71,12 @@ static int norm_string(norm *n, const member *m, const key_def *k) {
 
         if (v->type == V_BOOL && !v->b && strcmp(k->name, "log_date_format") == 0)
                 return 0; /* PM2 files write `log_date_format: false` for "off" */
+        if (v->type == V_NUMBER && strcmp(k->name, "cpu_quota") == 0) { /* cpu_quota: 150 is "150%" */
+                strbuf_addf(&sb, "%g%%", v->num);
+                r = put(n, k->name, m->key_where, new_string(strbuf_str(&sb), v->where));
+                strbuf_free(&sb);
+                return r;
+        }
         if (v->type != V_STRING) {
                 expected(n, v, k->name, "a string");
                 return -EINVAL;
@@ -698,6 +704,24 @@ static void env_free(env_set *e) {
         e->n = 0;
 }
 
+/* cpu_quota: "150%" or 150 (percent of one CPU, 1 to 100000); 0 when absent or not that. */
+static unsigned cpu_quota_of(const value *v) {
+        char *end = NULL;
+        unsigned long x;
+
+        if (!v)
+                return 0;
+        if (v->type == V_NUMBER)
+                return v->num >= 1 && v->num <= 100000 && v->num == (double) (unsigned) v->num ? (unsigned) v->num : 0;
+        if (v->type != V_STRING || v->str.s[0] < '1' || v->str.s[0] > '9')
+                return 0;
+        errno = 0;
+        x = strtoul(v->str.s, &end, 10);
+        if (errno || x > 100000 || (strcmp(end, "%") != 0 && *end))
+                return 0;
+        return (unsigned) x;
+}
+
 static int check_app(const app *a, diag_list *dl) {
         size_t bad = 0;
         const char *msg;
@@ -723,7 +747,7 @@ static int check_app(const app *a, diag_list *dl) {
         } one_line[] = {
                 { "script", a->script }, { "cwd", a->cwd }, { "interpreter", a->interpreter }, { "user", a->user },
                 { "group", a->group }, { "out_file", a->out_file }, { "error_file", a->error_file },
-                { "log_file", a->log_file }, { "namespace", a->namespace },
+                { "log_file", a->log_file }, { "namespace", a->namespace }, { "log_date_format", a->log_date_format },
         };
         for (size_t i = 0; i < sizeof(one_line) / sizeof(one_line[0]); i++) {
                 if (!one_line[i].val)
@@ -764,6 +788,17 @@ static int check_app(const app *a, diag_list *dl) {
                 diag_error(dl, sticky->where, "sticky: expected \"ip\" or \"none\", found '%s'", sticky->str.s);
                 r = -EINVAL;
         }
+        const value *cq = get(a->decl, "cpu_quota");
+
+        if (cq && !cpu_quota_of(cq)) {
+                if (cq->type == V_NUMBER)
+                        diag_error(dl, cq->where, "cpu_quota: expected a percentage such as \"150%%\" (1 to 100000), found %g",
+                                   cq->num);
+                else
+                        diag_error(dl, cq->where, "cpu_quota: expected a percentage such as \"150%%\" (1 to 100000), found '%s'",
+                                   cq->str.s);
+                r = -EINVAL;
+        }
         const value *hl = get(a->decl, "hardening");
 
         if (hl && hl->type == V_STRING && strcmp(hl->str.s, "default") != 0 && strcmp(hl->str.s, "strict") != 0 &&
@@ -795,6 +830,33 @@ static int check_app(const app *a, diag_list *dl) {
                         r = -EINVAL;
                 }
                 free(dir);
+        }
+        const value *after = get(a->decl, "after");
+
+        for (size_t i = 0; after && after->type == V_ARRAY && i < after->arr.n; i++) {
+                const value *it = after->arr.items[i];
+
+                if ((msg = unit_name_check(it->str.s, &bad))) {
+                        diag_error(dl, it->where, "after '%s': %s", it->str.s, msg);
+                        r = -EINVAL;
+                }
+        }
+        const value *deps = get(a->decl, "depends_on");
+
+        for (size_t i = 0; deps && deps->type == V_ARRAY && i < deps->arr.n; i++) {
+                const value *it = deps->arr.items[i];
+
+                if (!unit_value_check(it->str.s, &bad) && (msg = name_check(it->str.s, &bad))) {
+                        diag_error(dl, it->where, "depends_on '%s': %s, found %s", it->str.s, msg,
+                                   describe_char((unsigned char) it->str.s[bad], cb));
+                        r = -EINVAL;
+                } else if ((msg = unit_value_check(it->str.s, &bad))) {
+                        diag_error(dl, it->where, "depends_on: %s", msg);
+                        r = -EINVAL;
+                } else if (a->name && strcmp(it->str.s, a->name) == 0) {
+                        diag_error(dl, it->where, "app '%s' depends on itself", a->name);
+                        r = -EINVAL;
+                }
         }
         const value *rw = get(a->decl, "read_write_paths");
 
@@ -875,6 +937,8 @@ static int app_from(const value *v, app *a, diag_list *dl) {
         a->wait_ready = bool_of(v, "wait_ready", false);
         a->shutdown_with_message = bool_of(v, "shutdown_with_message", false);
         a->max_memory_restart = num_of(v, "max_memory_restart", 0, true);
+        a->memory_max = num_of(v, "memory_max", 0, true);
+        a->cpu_quota = cpu_quota_of(get(v, "cpu_quota"));
         const value *sticky = get(v, "sticky");
 
         a->sticky_ip = sticky && sticky->type == V_STRING && strcmp(sticky->str.s, "ip") == 0;
@@ -891,6 +955,7 @@ static int app_from(const value *v, app *a, diag_list *dl) {
         a->out_file = dup_str(v, "out_file", &oom);
         a->error_file = dup_str(v, "error_file", &oom);
         a->log_file = dup_str(v, "log_file", &oom);
+        a->log_date_format = dup_str(v, "log_date_format", &oom);
         a->merge_logs = bool_of(v, "merge_logs", false);
         a->disable_logs = bool_of(v, "disable_logs", false);
         a->cron_restart = dup_str(v, "cron_restart", &oom);
@@ -912,6 +977,8 @@ static int app_from(const value *v, app *a, diag_list *dl) {
                                                                   : HARDEN_DEFAULT;
         list_of(v, "hardening_override", &a->hardening_override, &oom);
         list_of(v, "read_write_paths", &a->read_write_paths, &oom);
+        list_of(v, "depends_on", &a->depends_on, &oom);
+        list_of(v, "after", &a->after, &oom);
 
         const value *e = get(v, "env");
 
@@ -963,8 +1030,11 @@ static void app_free(app *a) {
         free(a->cron_restart);
         strlist_free(&a->watch_paths);
         free(a->namespace);
+        free(a->log_date_format);
         strlist_free(&a->hardening_override);
         strlist_free(&a->read_write_paths);
+        strlist_free(&a->depends_on);
+        strlist_free(&a->after);
 }
 
 void model_free(model *m) {
@@ -1010,6 +1080,73 @@ static const value *apps_of(const value *raw, const char *file, diag_list *dl) {
         }
         (void) file;
         return apps->val;
+}
+
+/* The app of the model called name, or -1. */
+static long app_index(const model *m, const char *name) {
+        for (size_t i = 0; i < m->n_apps; i++)
+                if (m->apps[i].name && strcmp(m->apps[i].name, name) == 0)
+                        return (long) i;
+        return -1;
+}
+
+/* Depth-first over depends_on among the file's apps: state 0 unseen, 1 on the path, 2 done. A cycle is
+ * reported once, at the entry that closes it, as "a → b → a". */
+static void depends_visit(const model *m, size_t i, unsigned char *state, size_t *path, size_t depth, diag_list *dl) {
+        const app *a = &m->apps[i];
+        const value *deps = get(a->decl, "depends_on");
+
+        state[i] = 1;
+        path[depth] = i;
+        for (size_t k = 0; k < a->depends_on.n; k++) {
+                long j = app_index(m, a->depends_on.v[k]);
+
+                if (j < 0 || (size_t) j == i) /* itself: said by check_app */
+                        continue;
+                if (state[j] == 1) {
+                        strbuf sb = STRBUF_INIT;
+                        size_t from = depth;
+
+                        while (path[from] != (size_t) j)
+                                from--;
+                        for (size_t d = from; d <= depth; d++)
+                                strbuf_addf(&sb, "%s → ", m->apps[path[d]].name);
+                        strbuf_adds(&sb, m->apps[j].name);
+                        diag_error(dl, deps->arr.items[k]->where,
+                                   "depends_on makes a cycle: %s (systemd could not order these apps)", strbuf_str(&sb));
+                        strbuf_free(&sb);
+                } else if (state[j] == 0)
+                        depends_visit(m, (size_t) j, state, path, depth + 1, dl);
+        }
+        state[i] = 2;
+}
+
+/* depends_on among the apps of one file: no cycle; a name that is not one of them is a warning (its
+ * target may come from another declaration). */
+static void check_depends(const model *m, diag_list *dl) {
+        unsigned char *state = calloc(m->n_apps + 1, 1);
+        size_t *path = calloc(m->n_apps + 1, sizeof(size_t));
+
+        if (!state || !path) {
+                free(state);
+                free(path);
+                return;
+        }
+        for (size_t i = 0; i < m->n_apps; i++) {
+                const app *a = &m->apps[i];
+                const value *deps = get(a->decl, "depends_on");
+
+                for (size_t k = 0; k < a->depends_on.n; k++)
+                        if (app_index(m, a->depends_on.v[k]) < 0 && !name_check(a->depends_on.v[k], &(size_t){ 0 }))
+                                diag_warning(dl, deps->arr.items[k]->where,
+                                             "depends_on '%s': no app of that name in this file; %s.target must come "
+                                             "from another declaration", a->depends_on.v[k], a->depends_on.v[k]);
+        }
+        for (size_t i = 0; i < m->n_apps; i++)
+                if (!state[i])
+                        depends_visit(m, i, state, path, 0, dl);
+        free(state);
+        free(path);
 }
 
 int model_build(const value *raw, const char *file, model *out, diag_list *dl) {
@@ -1064,6 +1201,7 @@ int model_build(const value *raw, const char *file, model *out, diag_list *dl) {
                                 diag_error(dl, app_loc(&m.apps[i], "name"), "app '%s' is declared twice (first at line %u)",
                                            m.apps[i].name, first.line);
                         }
+        check_depends(&m, dl);
         if (dl->errors > errors) {
                 r = -EINVAL;
                 goto fail_model;

@@ -84,11 +84,14 @@ typedef struct app {
         bool listen_timeout_set;
         bool wait_ready, shutdown_with_message;
         uint64_t max_memory_restart; /* bytes, 0: none */
+        uint64_t memory_max;         /* bytes, 0: none */
+        unsigned cpu_quota;          /* percent of one CPU, 0: none */
         bool sticky_ip;      /* sticky: "ip" (pmgen's addition) */
         unsigned *stop_exit_codes;
         size_t n_stop_exit_codes;
         char *instance_var, *increment_var;
         char *out_file, *error_file, *log_file;
+        char *log_date_format;      /* moment.js format (timefmt.h) for `pmgen logs`, or NULL */
         bool merge_logs, disable_logs;
         char *cron_restart;
         bool watch;          /* watch the app's directory, or watch_paths when given */
@@ -98,6 +101,8 @@ typedef struct app {
         harden_level hardening;
         strlist hardening_override; /* "Directive=value", checked */
         strlist read_write_paths;   /* as declared (plan.c makes them absolute) */
+        strlist depends_on;         /* app names, checked (no cycle among the file's apps) */
+        strlist after;              /* systemd unit names, checked */
 } app;
 
 typedef struct model {

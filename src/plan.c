@@ -268,6 +268,29 @@ static int check_cwd(const app *a, const plan_opts *opts, const plan_host *host,
         return 0;
 }
 
+long plan_cpus_from_cpu_max(const char *text) {
+        char *end;
+        long long quota, period;
+
+        while (*text == ' ' || *text == '\t')
+                text++;
+        if (strncmp(text, "max", 3) == 0)
+                return 0;
+        errno = 0;
+        quota = strtoll(text, &end, 10);
+        if (errno || end == text || quota <= 0)
+                return 0; /* -1: v1's "no limit" */
+        text = end;
+        period = strtoll(text, &end, 10);
+        if (errno || end == text || period <= 0)
+                return 0;
+        while (*end == ' ' || *end == '\t' || *end == '\n')
+                end++;
+        if (*end)
+                return 0;
+        return (long) ((quota + period - 1) / period);
+}
+
 int plan_app(const app *a, const plan_opts *opts, const plan_host *host, app_plan *ret, diag_list *dl) {
         app_plan p = { .a = a };
         long ncpus = host->ncpus > 0 ? host->ncpus : 1;

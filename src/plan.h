@@ -59,5 +59,10 @@ typedef struct app_plan {
 int plan_app(const app *a, const plan_opts *opts, const plan_host *host, app_plan *ret, diag_list *dl);
 void plan_free(app_plan *p);
 
+/* The CPUs a cgroup's CPU bandwidth limit allows: "QUOTA PERIOD" as in cgroup v2's cpu.max (v1: the
+ * contents of cpu.cfs_quota_us and cpu.cfs_period_us joined by a space), rounded up; 0 when there is no
+ * limit ("max", v1's -1) or the text is not that. */
+long plan_cpus_from_cpu_max(const char *text);
+
 /* Joins and normalizes like Node's path.resolve(base, rel) for absolute base. */
 char *path_resolve(const char *base, const char *rel);

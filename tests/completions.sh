@@ -16,10 +16,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 # bash: one line per case, "LINE|expected candidates" (sorted, space-separated; LINE ends where the cursor is).
-bash_cases='pmgen |apply check convert delete describe generate generator help import logs ls reload restart scale start status stop
-pmgen re|reload restart
+bash_cases='pmgen |apply check convert delete describe generate generator help import logs ls reload reset restart scale start status stop
+pmgen re|reload reset restart
 pmgen --|--help --quiet --user --version
-pmgen logs --|--err --follow --json --lines --quiet --user
+pmgen logs --|--err --follow --json --lines --quiet --time --user
 pmgen restart --|--quiet --update-env --user
 pmgen apply --|--dry-run --env --prune --quiet --user
 pmgen import --|--all-env --apply --dry-run --env --output --quiet --to --user
@@ -132,9 +132,9 @@ while IFS='|' read -r line want; do
 done <<<"$bash_cases"
 
 # zsh offers the same, bar bash's -x short forms it lists separately and aliases it hides.
-zsh_cases='pmgen |apply check convert delete describe generate generator help import logs ls reload restart scale start status stop
-pmgen re|reload restart
-pmgen logs --|--err --follow --json --lines --quiet --user
+zsh_cases='pmgen |apply check convert delete describe generate generator help import logs ls reload reset restart scale start status stop
+pmgen re|reload reset restart
+pmgen logs --|--err --follow --json --lines --quiet --time --user
 pmgen restart --|--quiet --update-env --user
 pmgen apply --|--dry-run --env --prune --quiet --user
 pmgen convert --to=|ini js json

@@ -84,7 +84,7 @@ _pmgen() {
         fi
         COMPREPLY=()
 
-        local commands="check generate convert apply ls status logs start stop restart reload scale delete describe
+        local commands="check generate convert apply ls status logs start stop restart reload reset scale delete describe
                 import generator help"
         # Options that take a value (as separate word or after =).
         local valued='@(-e|--env|-o|--output|-n|--lines|--to|--shim|--node-preload|--bind-preload)'
@@ -160,8 +160,8 @@ _pmgen() {
         convert) opts="-e --env --eval --to -q --quiet" ;;
         apply) opts="-e --env --user --dry-run --prune -q --quiet" ;;
         ls | status | list) opts="--json --user -q --quiet" ;;
-        logs | log) opts="-n --lines -f --follow --err --json --user -q --quiet" ;;
-        start | stop | reload) opts="--user -q --quiet" ;;
+        logs | log) opts="-n --lines -f --follow --err --time --json --user -q --quiet" ;;
+        start | stop | reload | reset) opts="--user -q --quiet" ;;
         restart) opts="--update-env --user -q --quiet" ;;
         scale | delete | del) opts="--dry-run --user -q --quiet" ;;
         describe | show) opts="--user -q --quiet" ;;
@@ -184,7 +184,7 @@ _pmgen() {
                 [[ $cmd == convert ]] && ((npos >= 1)) && return 0
                 _pmgen_files '@(js|cjs|mjs|json|ini)'
                 ;;
-        logs | log | start | stop | restart | reload | delete | del | describe | show | scale)
+        logs | log | start | stop | restart | reload | reset | delete | del | describe | show | scale)
                 if ((npos == 0)); then
                         mapfile -t apps < <(_pmgen_apps "$user")
                         case $cmd in

@@ -146,6 +146,14 @@ int pbus_reload(pbus *b, sd_bus_error *err) {
         return r < 0 ? r : 0;
 }
 
+int pbus_reset_failed(pbus *b, const char *unit, sd_bus_error *err) {
+        sd_bus_message *reply = NULL;
+        int r = sd_bus_call_method(b->bus, DEST, PATH, MANAGER, "ResetFailedUnit", err, &reply, "s", unit);
+
+        sd_bus_message_unref(reply);
+        return r < 0 ? r : 0;
+}
+
 int pbus_job_start(pbus *b, const char *method, const char *unit, char **job, sd_bus_error *err) {
         sd_bus_message *reply = NULL;
         const char *path;

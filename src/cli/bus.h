@@ -27,6 +27,9 @@ void pbus_close(pbus *b);
 /* Manager.Reload(): the generators run and units are reloaded; returns when done. */
 int pbus_reload(pbus *b, sd_bus_error *err);
 
+/* Manager.ResetFailedUnit(unit): forgets its failure and its start-limit count. */
+int pbus_reset_failed(pbus *b, const char *unit, sd_bus_error *err);
+
 /* StartUnit/StopUnit/RestartUnit/ReloadUnit/TryRestartUnit(unit, "replace"): the
  * job is queued; *job (malloc'd) is its object path. */
 int pbus_job_start(pbus *b, const char *method, const char *unit, char **job, sd_bus_error *err);

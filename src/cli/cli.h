@@ -23,6 +23,7 @@ typedef struct verb_opts {
         bool json;            /* --json */
         bool follow;          /* -f */
         bool err_only;        /* --err */
+        bool time;            /* logs --time */
         bool update_env;      /* --update-env */
         bool quiet;           /* -q */
         bool all_env;         /* import --all-env */

@@ -18,13 +18,67 @@ static const char *host_getenv(void *userdata, const char *name) {
         return getenv(name);
 }
 
+/* The CPU bandwidth limit (in CPUs, 0: none) of the cgroup at rel (below the v2 mount, or the v1 cpu
+ * controller's). */
+static long cgroup_cpus(const char *rel) {
+        static const char *const v1_roots[] = { "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpu", NULL };
+        char path[PATH_MAX], *text = NULL, *q = NULL, *per = NULL;
+        size_t len;
+        long n = 0;
+
+        snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cpu.max", rel);
+        if (read_file(path, 4096, &text, &len) == 0) {
+                n = plan_cpus_from_cpu_max(text);
+                free(text);
+                return n;
+        }
+        for (size_t i = 0; v1_roots[i]; i++) {
+                snprintf(path, sizeof(path), "%s/%s/cpu.cfs_quota_us", v1_roots[i], rel);
+                if (read_file(path, 4096, &q, &len) < 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s/cpu.cfs_period_us", v1_roots[i], rel);
+                if (read_file(path, 4096, &per, &len) == 0) {
+                        char both[128];
+
+                        q[strcspn(q, "\n")] = '\0';
+                        snprintf(both, sizeof(both), "%s %s", q, per);
+                        n = plan_cpus_from_cpu_max(both);
+                }
+                free(q);
+                free(per);
+                return n;
+        }
+        return 0;
+}
+
+/* What `instances: max` means here: the CPUs the service manager may use (its affinity and ours), capped
+ * by the CPU bandwidth limit of the slice the units run in (system.slice; the user's slices for a user). */
 long host_ncpus(void) {
         cpu_set_t set;
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        char rel[128];
 
         if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-                return CPU_COUNT(&set);
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
+                n = CPU_COUNT(&set);
+        if (sched_getaffinity(1, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0 && CPU_COUNT(&set) < n)
+                n = CPU_COUNT(&set);
+        if (geteuid() == 0) {
+                long c = cgroup_cpus("system.slice");
 
+                if (c > 0 && c < n)
+                        n = c;
+        } else {
+                const char *fmt[] = { "user.slice", "user.slice/user-%u.slice", "user.slice/user-%u.slice/user@%u.service" };
+
+                for (size_t i = 0; i < 3; i++) {
+                        long c;
+
+                        snprintf(rel, sizeof(rel), fmt[i], (unsigned) geteuid(), (unsigned) geteuid());
+                        c = cgroup_cpus(rel);
+                        if (c > 0 && c < n)
+                                n = c;
+                }
+        }
         return n > 0 ? n : 1;
 }
 

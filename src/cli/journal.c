@@ -12,6 +12,7 @@
 #include <systemd/sd-messages.h>
 
 #include "table.h"
+#include "timefmt.h"
 
 /* ---- rendering ------------------------------------------------------------------------------ */
 
@@ -58,6 +59,15 @@ void log_render(const log_line *l, int width, bool json, bool color, strbuf *out
         if (color)
                 strbuf_adds(out, "\033[0m");
         strbuf_addc(out, ' ');
+        if (l->time_format) { /* as PM2 writes log_date_format into its files: "TIME: line" */
+                time_t t = (time_t) (l->usec / 1000000);
+                struct tm tm;
+
+                if (localtime_r(&t, &tm)) {
+                        timefmt_moment(out, l->time_format, &tm, (unsigned) (l->usec / 1000 % 1000), tm.tm_gmtoff);
+                        strbuf_adds(out, ": ");
+                }
+        }
         if (l->from_systemd)
                 strbuf_adds(out, "[systemd] ");
         /* The message as the app wrote it; only a trailing newline goes. */
@@ -182,6 +192,11 @@ static int emit(sd_journal *j, const log_query *q, int width, FILE *out) {
         }
         l.pid = field(j, "_PID", pid, sizeof(pid), NULL) ? (uint32_t) strtoul(pid, NULL, 10) : 0;
         l.from_systemd = l.pid == 1 || (field(j, "_COMM", pid, sizeof(pid), NULL) && strcmp(pid, "systemd") == 0);
+        for (size_t i = 0; q->time_formats && q->apps[i]; i++)
+                if (app && strcmp(q->apps[i], app) == 0)
+                        l.time_format = q->time_formats[i];
+        if (!l.time_format && q->time)
+                l.time_format = TIMEFMT_DEFAULT;
         log_render(&l, width, q->json, q->color, &sb);
         if (sb.oom)
                 r = -ENOMEM;

@@ -24,6 +24,8 @@ typedef struct log_query {
         bool user;
         long lines;              /* the last N records (then -f follows) */
         bool follow, err_only, json, color;
+        bool time;                      /* --time: every line with its time */
+        const char *const *time_formats; /* per app (parallel to apps; NULL entries): log_date_format */
 } log_query;
 
 /* Prints; 0, or -errno (-EPIPE when the reader went away: not an error). */
@@ -37,8 +39,10 @@ typedef struct log_line {
         int priority;        /* -1: unknown */
         uint32_t pid;
         bool from_systemd;   /* a record of systemd itself about the unit */
+        const char *time_format; /* NULL, or the moment.js format (timefmt.h) of the time before the message */
 } log_line;
-/* "INSTANCE|APP  | MESSAGE\n" (the app padded to width), or one JSON object a line. */
+/* "INSTANCE|APP  | [TIME: ]MESSAGE\n" (the app padded to width; TIME in local time), or one JSON object a
+ * line. */
 void log_render(const log_line *l, int width, bool json, bool color, strbuf *out);
 
 typedef struct unit_exit {

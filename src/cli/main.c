@@ -45,6 +45,7 @@ static const char usage_text[] =
         "  scale APP N|+N|-N         change its instance count in the declaration, converge\n"
         "  delete APP|all            stop it and remove its declaration\n"
         "  describe APP              declaration, units, env (masked), sockets, limits, exits\n"
+        "  reset APP|all             start an app that reached max_restarts (errored) again\n"
         "  import [DUMP]             PM2's dump.pm2 as a declaration (-o FILE, --apply)\n"
         "  generator DIR [DIR DIR]   run the systemd generator (as pmgen-generator does)\n"
         "\n"
@@ -58,6 +59,7 @@ static const char usage_text[] =
         "  -n, --lines N             logs: the last N records (default 15)\n"
         "  -f, --follow              logs: keep printing new records\n"
         "      --err                 logs: records at priority warning or worse\n"
+        "      --time                logs: each line with its time (an app's log_date_format, else ISO 8601)\n"
         "      --update-env          restart: regenerate the units from the declarations first\n"
         "      --apply               import: apply the imported declaration at once\n"
         "      --all-env             import: keep the session variables of PM2's environment\n"
@@ -203,6 +205,7 @@ enum {
         O_ENV = 1 << 0, O_OUTPUT = 1 << 1, O_EVAL = 1 << 2, O_SHIM = 1 << 3, O_TO = 1 << 4, O_USER = 1 << 5,
         O_DRY = 1 << 6, O_PRUNE = 1 << 7, O_JSON = 1 << 8, O_LINES = 1 << 9, O_FOLLOW = 1 << 10, O_ERR = 1 << 11,
         O_UPDATE = 1 << 12, O_APPLY = 1 << 13, O_ALLENV = 1 << 14,
+        O_TIME = 1 << 15,
 };
 
 typedef struct command {
@@ -219,7 +222,7 @@ static const command commands[] = {
         { "apply", NULL, O_ENV | O_EVAL | O_USER | O_DRY | O_PRUNE, 0, -1, "[FILE...]" },
         { "ls", "status", O_USER | O_JSON, 0, 0, "" },
         { "list", NULL, O_USER | O_JSON, 0, 0, "" },
-        { "logs", "log", O_USER | O_JSON | O_LINES | O_FOLLOW | O_ERR, 0, 1, "[APP]" },
+        { "logs", "log", O_USER | O_JSON | O_LINES | O_FOLLOW | O_ERR | O_TIME, 0, 1, "[APP]" },
         { "start", NULL, O_USER, 1, 1, "APP|all" },
         { "stop", NULL, O_USER, 1, 1, "APP|all" },
         { "restart", NULL, O_USER | O_UPDATE, 1, 1, "APP|all" },
@@ -227,6 +230,7 @@ static const command commands[] = {
         { "scale", NULL, O_USER | O_DRY, 2, 2, "APP N|+N|-N" },
         { "delete", "del", O_USER | O_DRY, 1, 1, "APP|all" },
         { "describe", "show", O_USER, 1, 1, "APP" },
+        { "reset", NULL, O_USER, 1, 1, "APP|all" },
         { "import", NULL, O_USER | O_OUTPUT | O_TO | O_APPLY | O_ENV | O_DRY | O_ALLENV, 0, 1, "[DUMP]" },
         { "generator", NULL, O_USER, 1, 3, "DIR [DIR DIR]" },
         { "help", NULL, 0, 0, 1, "" },
@@ -248,7 +252,7 @@ static const char *prog_base(const char *argv0) {
 int main(int argc, char **argv) {
         enum {
                 OPT_EVAL = 256, OPT_SHIM, OPT_PRELOAD, OPT_VERSION, OPT_TO, OPT_USER, OPT_DRY, OPT_PRUNE, OPT_JSON, OPT_ERR,
-                OPT_UPDATE, OPT_APPLY, OPT_ALLENV, OPT_BIND_PRELOAD,
+                OPT_UPDATE, OPT_APPLY, OPT_ALLENV, OPT_BIND_PRELOAD, OPT_TIME,
         };
         static const struct option opts[] = {
                 { "env", required_argument, NULL, 'e' },       { "output", required_argument, NULL, 'o' },
@@ -260,6 +264,7 @@ int main(int argc, char **argv) {
                 { "prune", no_argument, NULL, OPT_PRUNE },       { "json", no_argument, NULL, OPT_JSON },
                 { "lines", required_argument, NULL, 'n' },       { "follow", no_argument, NULL, 'f' },
                 { "err", no_argument, NULL, OPT_ERR },           { "update-env", no_argument, NULL, OPT_UPDATE },
+                { "time", no_argument, NULL, OPT_TIME },
                 { "apply", no_argument, NULL, OPT_APPLY },       { "all-env", no_argument, NULL, OPT_ALLENV },
                 { "help", no_argument, NULL, 'h' },              { "version", no_argument, NULL, OPT_VERSION },
                 { NULL, 0, NULL, 0 },
@@ -362,6 +367,10 @@ int main(int argc, char **argv) {
                         c.v.err_only = true;
                         given |= O_ERR;
                         break;
+                case OPT_TIME:
+                        c.v.time = true;
+                        given |= O_TIME;
+                        break;
                 case OPT_UPDATE:
                         c.v.update_env = true;
                         given |= O_UPDATE;
@@ -398,9 +407,10 @@ int main(int argc, char **argv) {
         if (given & ~cd->opts) {
                 static const char *const names[] = { "--env",  "--output", "--eval",  "--shim",       "--to",
                                                      "--user", "--dry-run", "--prune", "--json",       "--lines",
-                                                     "--follow", "--err",   "--update-env", "--apply", "--all-env" };
+                                                     "--follow", "--err",   "--update-env", "--apply", "--all-env",
+                                                     "--time" };
 
-                for (unsigned b = 0; b < 15; b++)
+                for (unsigned b = 0; b < sizeof(names) / sizeof(names[0]); b++)
                         if ((given & ~cd->opts) & (1u << b)) {
                                 fprintf(stderr, "pmgen: %s does not take %s\nTry 'pmgen --help'.\n", cd->name, names[b]);
                                 return EXIT_USAGE;
@@ -435,6 +445,8 @@ int main(int argc, char **argv) {
                 return cmd_logs(&c.v, nargs ? args[0] : NULL);
         if (strcmp(cd->name, "start") == 0)
                 return cmd_start(&c.v, args[0]);
+        if (strcmp(cd->name, "reset") == 0)
+                return cmd_reset(&c.v, args[0]);
         if (strcmp(cd->name, "stop") == 0)
                 return cmd_stop(&c.v, args[0]);
         if (strcmp(cd->name, "restart") == 0)

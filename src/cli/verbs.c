@@ -250,7 +250,7 @@ int cmd_logs(const verb_opts *o, const char *arg) {
         app_set s = { 0 };
         known_app **apps = NULL;
         size_t napps = 0;
-        const char **names = NULL;
+        const char **names = NULL, **formats = NULL;
         int ret = app_set_load(o, &s, false), r;
 
         if (ret)
@@ -262,15 +262,22 @@ int cmd_logs(const verb_opts *o, const char *arg) {
                 ret = EXIT_SYSTEM;
                 goto out;
         }
-        for (size_t i = 0; i < napps; i++)
+        formats = calloc(napps + 1, sizeof(char *));
+        if (!formats) {
+                ret = EXIT_SYSTEM;
+                goto out;
+        }
+        for (size_t i = 0; i < napps; i++) {
                 names[i] = apps[i]->name;
+                formats[i] = apps[i]->a ? apps[i]->a->log_date_format : NULL;
+        }
         if (napps == 0)
                 goto out;
         /* The bus is not needed while following; let go of it. */
         pbus_close(s.bus);
         s.bus = NULL;
         log_query q = { .apps = names, .user = o->user, .lines = o->lines, .follow = o->follow, .err_only = o->err_only,
-                        .json = o->json, .color = use_color() };
+                        .json = o->json, .color = use_color(), .time = o->time, .time_formats = formats };
 
         r = journal_logs(&q, stdout);
         if (r < 0 && r != -EPIPE) {
@@ -280,6 +287,7 @@ int cmd_logs(const verb_opts *o, const char *arg) {
         }
 out:
         free(names);
+        free(formats);
         free(apps);
         app_set_free(&s);
         return ret;
@@ -410,7 +418,27 @@ out:
         return ret;
 }
 
-static int start_or_stop(const verb_opts *o, const char *arg, bool start) {
+static void reset_instances(app_set *s, const known_app *ka) {
+        inst *in = NULL;
+        size_t n = 0;
+
+        if (instances_of(s, ka, false, &in, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                char u[256];
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                snprintf(u, sizeof(u), "%s@%u.service", ka->name, in[i].n);
+                if (pbus_reset_failed(s->bus, u, &e) < 0 && !sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
+                        fprintf(stderr, "pmgen: reset %s: %s: %s\n", ka->name, u, pbus_error_message(&e, -EIO));
+                sd_bus_error_free(&e);
+        }
+        free(in);
+}
+
+/* reset: forget every instance's failure (systemctl reset-failed) first, so that an app that reached
+ * max_restarts (start-limit-hit, shown as errored) can start again. */
+static int start_or_stop(const verb_opts *o, const char *arg, bool start, bool reset) {
         app_set s = { 0 };
         known_app **apps = NULL;
         size_t napps = 0;
@@ -425,6 +453,8 @@ static int start_or_stop(const verb_opts *o, const char *arg, bool start) {
                 strbuf why = STRBUF_INIT;
 
                 snprintf(t, sizeof(t), "%s.target", apps[a]->name);
+                if (reset)
+                        reset_instances(&s, apps[a]);
                 if (unit_job(s.bus, start ? "StartUnit" : "StopUnit", t, &why) < 0) {
                         fprintf(stderr, "pmgen: %s %s: %s\n", start ? "start" : "stop", apps[a]->name, strbuf_str(&why));
                         ret = EXIT_UNIT;
@@ -472,11 +502,15 @@ out:
 }
 
 int cmd_start(const verb_opts *o, const char *app_name) {
-        return start_or_stop(o, app_name, true);
+        return start_or_stop(o, app_name, true, false);
 }
 
 int cmd_stop(const verb_opts *o, const char *app_name) {
-        return start_or_stop(o, app_name, false);
+        return start_or_stop(o, app_name, false, false);
+}
+
+int cmd_reset(const verb_opts *o, const char *app_name) {
+        return start_or_stop(o, app_name, true, true);
 }
 
 /* ---- scale and delete: edits of the store, then converge ------------------------------------- */

@@ -17,6 +17,7 @@ int cmd_reload(const verb_opts *o, const char *app);
 int cmd_restart(const verb_opts *o, const char *app);
 int cmd_start(const verb_opts *o, const char *app);
 int cmd_stop(const verb_opts *o, const char *app);
+int cmd_reset(const verb_opts *o, const char *app);
 int cmd_scale(const verb_opts *o, const char *app, const char *count);
 int cmd_delete(const verb_opts *o, const char *app);
 int cmd_describe(const verb_opts *o, const char *app);

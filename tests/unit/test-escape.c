@@ -64,6 +64,42 @@ static void test_env_line(void **state) {
         test_env_one("A", "line1\nB=injected", "A=\"line1\nB=injected\"\n");
 }
 
+static void test_environment_one(const char *value, const char *expected) {
+        strbuf sb = STRBUF_INIT;
+
+        escape_environment(&sb, "pm_cwd", value);
+        assert_string_equal(strbuf_str(&sb), expected);
+        strbuf_free(&sb);
+}
+
+/* Environment= lines: systemd expands specifiers, then C-unescapes and unquotes the words. */
+static void test_environment(void **state) {
+        (void) state;
+        test_environment_one("/srv/app", "Environment=\"pm_cwd=/srv/app\"\n");
+        test_environment_one("/a b/100%", "Environment=\"pm_cwd=/a b/100%%\"\n");
+        test_environment_one("q\"uote", "Environment=\"pm_cwd=q\\\"uote\"\n");
+        test_environment_one("back\\slash", "Environment=\"pm_cwd=back\\\\slash\"\n");
+        test_environment_one("$HOME", "Environment=\"pm_cwd=$HOME\"\n"); /* not expanded in Environment= */
+}
+
+static void test_unit_names(void **state) {
+        size_t at;
+
+        (void) state;
+        assert_null(unit_name_check("postgresql.service", &at));
+        assert_null(unit_name_check("getty@tty1.service", &at));
+        assert_null(unit_name_check("dev-disk-by\\x2duuid.device", &at));
+        assert_null(unit_name_check("network-online.target", &at));
+        assert_non_null(unit_name_check("postgresql", &at));
+        assert_int_equal(at, 10);
+        assert_non_null(unit_name_check(".service", &at));
+        assert_non_null(unit_name_check("getty@.service", &at));
+        assert_int_equal(at, 5);
+        assert_non_null(unit_name_check("a\nb.service", &at));
+        assert_int_equal(at, 1);
+        assert_non_null(unit_name_check("", &at));
+}
+
 static void test_name_one(const char *name, const char *expected_msg, size_t expected_at) {
         size_t at = 99;
         const char *msg = name_check(name, &at);
@@ -132,7 +168,8 @@ static void test_unit_value(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_exec_word), cmocka_unit_test(test_env_line), cmocka_unit_test(test_names),
+                cmocka_unit_test(test_exec_word), cmocka_unit_test(test_env_line), cmocka_unit_test(test_environment),
+                cmocka_unit_test(test_unit_names), cmocka_unit_test(test_names),
                 cmocka_unit_test(test_env_names), cmocka_unit_test(test_unit_value),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,6 +147,75 @@ static void test_diag_one(const char *ini, const char *profile, bool expect_ok, 
 
 #define SHIM "ExecStart=/usr/libexec/pmgen/pmgen-shim --app=api --instance=%i"
 
+/* depends_on and after (start order). */
+static void test_depends(void **state) {
+        (void) state;
+        test_unit_one("[api]\nscript = a.js\ndepends_on = worker\nafter = postgresql.service redis-server.service\n"
+                      "[worker]\nscript = a.js\n",
+                      NULL, "api@.service",
+                      "After=network.target\nWants=worker.target\nAfter=worker.target\nAfter=postgresql.service\n"
+                      "After=redis-server.service");
+        test_unit_lacks("[api]\nscript = a.js\ndepends_on = worker\n[worker]\nscript = a.js\n", "worker@.service",
+                        "Wants=api.target\nAfter=api.target");
+        test_diag_one("[api]\nscript = a.js\ndepends_on = cache\n", NULL, true,
+                      "apps.ini:3:14: warning: depends_on 'cache': no app of that name in this file; cache.target must "
+                      "come from another declaration\n");
+        test_diag_one("[a]\nscript = a.js\ndepends_on = b\n[b]\nscript = a.js\ndepends_on = c\n[c]\nscript = a.js\n"
+                      "depends_on = a\n",
+                      NULL, false,
+                      "apps.ini:9:14: error: depends_on makes a cycle: a → b → c → a (systemd could not order these "
+                      "apps)\n");
+        test_diag_one("[api]\nscript = a.js\ndepends_on = api\n", NULL, false,
+                      "apps.ini:3:14: error: app 'api' depends on itself\n");
+        test_diag_one("[api]\nscript = a.js\ndepends_on = a/b\n", NULL, false,
+                      "apps.ini:3:14: error: depends_on 'a/b': a name may contain only letters, digits, '_', '.', ':' "
+                      "and '-' (it becomes a unit name), found '/'\n");
+        test_diag_one("[api]\nscript = a.js\nafter = postgresql\n", NULL, false,
+                      "apps.ini:3:9: error: after 'postgresql': expected a systemd unit name with its type, such as "
+                      "postgresql.service or network-online.target\n");
+        test_diag_one("[api]\nscript = a.js\nafter = getty@.service\n", NULL, false,
+                      "apps.ini:3:9: error: after 'getty@.service': expected a unit, not a template "
+                      "(name@instance.service, not name@.service)\n");
+        test_diag_one("[api]\nscript = a.js\nafter = \"a b.service\"\n", NULL, false,
+                      "apps.ini:3:9: error: after 'a b.service': expected a systemd unit name: letters, digits, ':', '_', "
+                      "'.', '\\', '@' and '-'\n");
+}
+
+/* Limits per instance; PM2's variables in the environment. */
+static void test_limits_env(void **state) {
+        (void) state;
+        test_unit_one("[api]\nscript = a.js\nmemory_max = 512M\ncpu_quota = 150%\n", NULL, "api@.service",
+                      "MemoryMax=536870912\nCPUQuota=150%");
+        test_unit_one("[api]\nscript = a.js\ncpu_quota = 50\n", NULL, "api@.service", "CPUQuota=50%");
+        test_unit_lacks("[api]\nscript = a.js\n", "api@.service", "MemoryMax=\nCPUQuota=");
+        test_diag_one("[api]\nscript = a.js\ncpu_quota = 1.5\n", NULL, false,
+                      "apps.ini:3:13: error: cpu_quota: expected a percentage such as \"150%\" (1 to 100000), found "
+                      "'1.5'\n");
+        test_diag_one("[api]\nscript = a.js\nmemory_max = lots\n", NULL, false,
+                      "apps.ini:3:14: error: memory_max: expected a size such as 512K, 200M or 1G, found 'lots'\n");
+        test_unit_one("[api]\nscript = a.js\ninstances = 3\nport = 80\nnamespace = shop\n", NULL, "api@.service",
+                      "Environment=\"name=api\"\nEnvironment=pm_id=%i\nEnvironment=\"exec_mode=cluster_mode\"\n"
+                      "Environment=\"instances=3\"\nEnvironment=\"pm_exec_path=/srv/app/a.js\"\n"
+                      "Environment=\"pm_cwd=/srv/app\"\nEnvironment=\"namespace=shop\"");
+        test_unit_one("[w]\nscript = a.js\nargs = --x y\n", NULL, "w@.service",
+                      "Environment=\"exec_mode=fork_mode\"\nEnvironment=\"pm_exec_path=/srv/app/a.js\"");
+}
+
+/* instances: max under a CPU bandwidth limit (src/cli/host.c reads cpu.max or v1's cfs files). */
+static void test_cpu_max(void **state) {
+        (void) state;
+        assert_int_equal(plan_cpus_from_cpu_max("max 100000\n"), 0);
+        assert_int_equal(plan_cpus_from_cpu_max("100000 100000\n"), 1);
+        assert_int_equal(plan_cpus_from_cpu_max("150000 100000\n"), 2);
+        assert_int_equal(plan_cpus_from_cpu_max("50000 100000"), 1);
+        assert_int_equal(plan_cpus_from_cpu_max("400000 100000\n"), 4);
+        assert_int_equal(plan_cpus_from_cpu_max("-1 100000\n"), 0); /* v1: no limit */
+        assert_int_equal(plan_cpus_from_cpu_max("100000"), 0);
+        assert_int_equal(plan_cpus_from_cpu_max("100000 0"), 0);
+        assert_int_equal(plan_cpus_from_cpu_max("x y"), 0);
+        assert_int_equal(plan_cpus_from_cpu_max("100000 100000 junk"), 0);
+}
+
 /* The sandbox of NAME@.service (src/harden.c). */
 static void test_hardening(void **state) {
         (void) state;
@@ -421,7 +490,8 @@ static void test_parsers(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_units), cmocka_unit_test(test_hardening), cmocka_unit_test(test_diags), cmocka_unit_test(test_key_table),
+                cmocka_unit_test(test_units), cmocka_unit_test(test_hardening), cmocka_unit_test(test_depends),
+                cmocka_unit_test(test_limits_env), cmocka_unit_test(test_cpu_max), cmocka_unit_test(test_diags), cmocka_unit_test(test_key_table),
                 cmocka_unit_test(test_parsers),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

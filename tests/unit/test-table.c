@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -91,15 +92,20 @@ static void test_log_one(const log_line *l, int width, bool json, const char *wa
 
 static void test_log_lines(void **state) {
         (void) state;
-        test_log_one(&(log_line){ 1764000000123456ULL, "api", "0", "GET / 200\n", 10, 6, 42, false }, 5, false,
+        setenv("TZ", "UTC", 1);
+        tzset();
+        /* with a time: log_date_format (moment.js tokens), as PM2 writes it into its files */
+        test_log_one(&(log_line){ 1764000000123456ULL, "api", "0", "GET / 200\n", 10, 6, 42, false, "YYYY-MM-DD HH:mm:ss.SSS Z" },
+                     5, false, "0|api   | 2025-11-24 16:00:00.123 +00:00: GET / 200\n");
+        test_log_one(&(log_line){ 1764000000123456ULL, "api", "0", "GET / 200\n", 10, 6, 42, false, NULL }, 5, false,
                      "0|api   | GET / 200\n");
-        test_log_one(&(log_line){ 1764000000123456ULL, "api", "12", "x", 1, 6, 42, false }, 5, false, "12|api  | x\n");
-        test_log_one(&(log_line){ 1764000000123456ULL, "api", "0", "Started", 7, 6, 1, true }, 3, false,
+        test_log_one(&(log_line){ 1764000000123456ULL, "api", "12", "x", 1, 6, 42, false, NULL }, 5, false, "12|api  | x\n");
+        test_log_one(&(log_line){ 1764000000123456ULL, "api", "0", "Started", 7, 6, 1, true, NULL }, 3, false,
                      "0|api | [systemd] Started\n");
-        test_log_one(&(log_line){ 1764000000123456ULL, "api", "1", "a \"q\"\tb\001", 9, 3, 42, false }, 5, true,
+        test_log_one(&(log_line){ 1764000000123456ULL, "api", "1", "a \"q\"\tb\001", 9, 3, 42, false, NULL }, 5, true,
                      "{\"time\":\"2025-11-24T16:00:00.123Z\",\"usec\":1764000000123456,\"app\":\"api\",\"instance\":\"1\","
                      "\"pid\":42,\"priority\":3,\"source\":\"app\",\"message\":\"a \\\"q\\\"\\tb\\u0001\"}\n");
-        test_log_one(&(log_line){ 0, "api", NULL, NULL, 0, -1, 0, false }, 5, false, "-|api   | \n");
+        test_log_one(&(log_line){ 0, "api", NULL, NULL, 0, -1, 0, false, NULL }, 5, false, "-|api   | \n");
 }
 
 static void test_scale_count(void **state) {
