@@ -84,7 +84,7 @@ _pmgen() {
         fi
         COMPREPLY=()
 
-        local commands="check generate convert apply ls status logs start stop restart reload reset scale delete describe
+        local commands="check generate convert apply ls status logs start stop restart reload reset scale delete describe env
                 import generator help"
         # Options that take a value (as separate word or after =).
         local valued='@(-e|--env|-o|--output|-n|--lines|--to|--shim|--node-preload|--bind-preload)'
@@ -164,7 +164,7 @@ _pmgen() {
         start | stop | reload | reset) opts="--user -q --quiet" ;;
         restart) opts="--update-env --user -q --quiet" ;;
         scale | delete | del) opts="--dry-run --user -q --quiet" ;;
-        describe | show) opts="--user -q --quiet" ;;
+        describe | show | env) opts="--user -q --quiet" ;;
         import) opts="-o --output --to --apply -e --env --dry-run --all-env --user -q --quiet" ;;
         generator) opts="--user -q --quiet" ;;
         *) opts="" ;;
@@ -184,11 +184,11 @@ _pmgen() {
                 [[ $cmd == convert ]] && ((npos >= 1)) && return 0
                 _pmgen_files '@(js|cjs|mjs|json|ini)'
                 ;;
-        logs | log | start | stop | restart | reload | reset | delete | del | describe | show | scale)
+        logs | log | start | stop | restart | reload | reset | delete | del | describe | show | env | scale)
                 if ((npos == 0)); then
                         mapfile -t apps < <(_pmgen_apps "$user")
                         case $cmd in
-                        logs | log | describe | show | scale) ;;
+                        logs | log | describe | show | env | scale) ;;
                         *) apps+=(all) ;;
                         esac
                         _pmgen_reply -W "${apps[*]}" -- "$cur"

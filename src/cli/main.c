@@ -15,6 +15,7 @@
 #include "apply.h"
 #include "cli.h"
 #include "compile.h"
+#include "envcmd.h"
 #include "generator.h"
 #include "host.h"
 #include "import.h"
@@ -46,6 +47,8 @@ static const char usage_text[] =
         "  delete APP|all            stop it and remove its declaration\n"
         "  describe APP              declaration, units, env (masked), sockets, limits, exits\n"
         "  reset APP|all             start an app that reached max_restarts (errored) again\n"
+        "  env APP                   the environment an instance runs with, and where each variable\n"
+        "                            comes from (declared values masked)\n"
         "  import [DUMP]             PM2's dump.pm2 as a declaration (-o FILE, --apply)\n"
         "  generator DIR [DIR DIR]   run the systemd generator (as pmgen-generator does)\n"
         "\n"
@@ -231,6 +234,7 @@ static const command commands[] = {
         { "delete", "del", O_USER | O_DRY, 1, 1, "APP|all" },
         { "describe", "show", O_USER, 1, 1, "APP" },
         { "reset", NULL, O_USER, 1, 1, "APP|all" },
+        { "env", NULL, O_USER, 1, 1, "APP" },
         { "import", NULL, O_USER | O_OUTPUT | O_TO | O_APPLY | O_ENV | O_DRY | O_ALLENV, 0, 1, "[DUMP]" },
         { "generator", NULL, O_USER, 1, 3, "DIR [DIR DIR]" },
         { "help", NULL, 0, 0, 1, "" },
@@ -447,6 +451,8 @@ int main(int argc, char **argv) {
                 return cmd_start(&c.v, args[0]);
         if (strcmp(cd->name, "reset") == 0)
                 return cmd_reset(&c.v, args[0]);
+        if (strcmp(cd->name, "env") == 0)
+                return cmd_env(&c.v, args[0]);
         if (strcmp(cd->name, "stop") == 0)
                 return cmd_stop(&c.v, args[0]);
         if (strcmp(cd->name, "restart") == 0)

@@ -8,7 +8,9 @@
 #     spawned that grows past max_memory_restart gets the app replaced gracefully, no failed request;
 #   - instances: max counts the CPUs the system slice may use (1 under CPUQuota=100%);
 #   - crash loop: max_restarts reached shows `errored` in `pmgen ls`; `pmgen reset` starts it again;
-#   - timestamps: `pmgen logs --time` stamps stdout and stderr lines; log_date_format shapes them.
+#   - timestamps: `pmgen logs --time` stamps stdout and stderr lines; log_date_format shapes them;
+#   - exact environments: `pmgen env` shows the app's real environment with sources, secrets masked; a
+#     key removed from the declaration is gone after `pmgen apply`.
 # Ports 18970-18974. Runs as root in its own sandbox; run it through tests/integration/run.sh.
 set -euo pipefail
 
@@ -61,7 +63,7 @@ module.exports = { apps: [
     env: { LISTEN_DELAY: 1500 } },
   { name: "api", script: "app.js", cwd: "$1", exec_mode: "cluster", instances: 2, port: 18971,
     depends_on: ["slow"], after: ["systemd-journald.service"], memory_max: "400M", cpu_quota: "50%",
-    max_memory_restart: "150M" },
+    max_memory_restart: "150M", env: { KEEP: "yes", GONE: "soon", API_TOKEN: "s3cret" } },
 ] };
 EOF
 cat >"$1/crashy.config.js" <<EOF
@@ -173,6 +175,25 @@ if grep -Eq "\| ${stamp}a line on stderr" <<<"$logs_api" && grep -Eq "\| ${stamp
         pass "pmgen logs --time, and log_date_format" "$(grep -m1 'a line on stderr' <<<"$logs_api" | tr -s ' '); $(grep -m1 'a line on stderr' <<<"$logs_slow" | tr -s ' ')"
 else
         fail "pmgen logs --time, and log_date_format" "api: $(grep -m3 -E 'stderr|app ' <<<"$logs_api"); slow: $(grep -m2 'stderr' <<<"$logs_slow")"
+fi
+
+heading "exact environment"
+env1=$(sandbox_exec pmgen env api 2>&1 || :)
+# every declared value is masked but a few well-known harmless ones (NODE_ENV, PORT…: pmgen-describe rules)
+if grep -Eq '^KEEP=\*\*\*\* +declared$' <<<"$env1" && grep -Eq '^API_TOKEN=\*\*\*\* +declared$' <<<"$env1" &&
+        grep -Eq '^GONE=\*\*\*\* +declared$' <<<"$env1" && grep -Eq '^pm_id=[01] +pmgen$' <<<"$env1" &&
+        grep -Eq '^PATH=.* +systemd$' <<<"$env1" && ! grep -q s3cret <<<"$env1"; then
+        pass "pmgen env: each variable and its source, secrets masked" "$(grep -cE '^[A-Za-z_]' <<<"$env1") variables: $(grep -E '^(KEEP|API_TOKEN|pm_id|LANG)=' <<<"$env1" | tr -s ' ' | tr '\n' ';')"
+else
+        fail "pmgen env: each variable and its source, secrets masked" "$env1"
+fi
+sandbox_exec sed -i 's/ GONE: "soon",//' "$D/apps.config.js"
+sandbox_exec timeout 120 pmgen apply "$D/apps.config.js" >"$T_WORK/apply2.log" 2>&1 || fail "apply without GONE" "$(cat "$T_WORK/apply2.log")"
+env2=$(sandbox_exec pmgen env api 2>&1 || :)
+if ! grep -q '^GONE=' <<<"$env2" && grep -Eq '^KEEP=\*\*\*\* ' <<<"$env2"; then
+        pass "a key removed from the declaration is gone after apply" "$(grep -c '^GONE=' <<<"$env1") → $(grep -c '^GONE=' <<<"$env2") GONE; apply: $(grep -m1 restarted "$T_WORK/apply2.log" | tr -s ' ')"
+else
+        fail "a key removed from the declaration is gone after apply" "$env2"
 fi
 
 t_finish
