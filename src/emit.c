@@ -220,14 +220,11 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
         escape_specifiers(sb, p->cwd);
         strbuf_addf(sb, "\nEnvironmentFile=%%Y/%s.env\n", n);
         /* What PM2 puts into an app's environment and apps read (pm_id is the instance number here); the
-         * declaration's env wins (EnvironmentFile= over Environment=). */
-        char count[16];
-
-        snprintf(count, sizeof(count), "%u", p->instances);
+         * declaration's env wins (EnvironmentFile= over Environment=). Not PM2's `instances`: the unit would
+         * change with every `pmgen scale`, and the instances that stay would restart. */
         escape_environment(sb, "name", n);
         strbuf_adds(sb, "Environment=pm_id=%i\n");
         escape_environment(sb, "exec_mode", p->socket || p->bind_preload ? "cluster_mode" : "fork_mode");
-        escape_environment(sb, "instances", count);
         escape_environment(sb, "pm_exec_path", p->argv.v[p->argv.n - 1 - a->args.n]);
         escape_environment(sb, "pm_cwd", p->cwd);
         if (a->namespace)

@@ -25,7 +25,12 @@ struct pbus {
         job_done *done; /* JobRemoved signals seen and not yet claimed */
         size_t n_done;
         bool oom;
+        bool user;      /* the user manager */
 };
+
+bool pbus_user(const pbus *b) {
+        return b->user;
+}
 
 static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *e) {
         pbus *b = userdata;
@@ -73,6 +78,9 @@ static int connect_private(const char *address, sd_bus **ret) {
 
 int pbus_open(bool user, pbus **ret, const char **what) {
         pbus *b = calloc(1, sizeof(pbus));
+
+        if (b)
+                b->user = user;
         bool direct = false;
         int r;
 

@@ -23,6 +23,8 @@ typedef struct pbus pbus;
 /* Connects and subscribes to job signals. *what names the endpoint (static). */
 int pbus_open(bool user, pbus **ret, const char **what);
 void pbus_close(pbus *b);
+/* Whether b talks to the user manager. */
+bool pbus_user(const pbus *b);
 
 /* Manager.Reload(): the generators run and units are reloaded; returns when done. */
 int pbus_reload(pbus *b, sd_bus_error *err);

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "applyplan.h"
@@ -215,13 +218,56 @@ static int settle(pbus *b, const char *name, unsigned i, uint32_t before, unsign
         return r;
 }
 
-/* Stops instances [from, to) of an app, highest first: the service, then its socket. */
+/* Asks instance i's shim to shut its listening sockets down ("retire", pmgen-shim(8)): what is queued on
+ * them moves to the other instances' sockets (net.ipv4.tcp_migrate_req) and nothing new comes. Without
+ * it, the socket unit would go on taking connections while the app drains, and systemd flushes (resets)
+ * those of a socket whose stop is pending. Best effort: an old shim without the request, or none. */
+static void retire_sockets(pbus *b, const char *name, unsigned i) {
+        const char *base = pbus_user(b) ? getenv("XDG_RUNTIME_DIR") : "/run";
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        static const char req[] = "retire";
+        char answer[512];
+        ssize_t n;
+        int fd;
+
+        if (!base || snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/pmgen/%s-%u/control", base, name, i) >=
+                             (int) sizeof(sa.sun_path))
+                return;
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return;
+        struct timeval tv = { .tv_sec = 5 };
+
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 && send(fd, req, sizeof(req), MSG_NOSIGNAL) == sizeof(req) &&
+            (n = recv(fd, answer, sizeof(answer) - 1, 0)) > 0) {
+                answer[n] = '\0';
+                if (strncmp(answer, "ok ", 3) == 0)
+                        printf("  %s@%u: %s\n", name, i, answer + 3);
+        }
+        close(fd);
+}
+
+/* Stops instances [from, to) of an app, highest first: the service, then its socket. When instances stay
+ * (from > 0), each first gives its queue to them (retire_sockets), and the socket unit that saw its
+ * socket shut down is left inactive, not failed. */
 static int retire(pbus *b, const char *name, unsigned from, unsigned to, bool socket, strbuf *why) {
         for (unsigned i = to; i-- > from;) {
+                if (from > 0 && socket)
+                        retire_sockets(b, name, i);
                 if (job(b, "StopUnit", "%s@%u.service", name, i, why) < 0)
                         return -1;
                 if (socket && job(b, "StopUnit", "%s@%u.socket", name, i, why) < 0)
                         return -1;
+                if (from > 0 && socket) {
+                        char *u = unitname("%s@%u.socket", name, i);
+                        sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                        if (u)
+                                (void) pbus_reset_failed(b, u, &e);
+                        sd_bus_error_free(&e);
+                        free(u);
+                }
         }
         return 0;
 }

@@ -15,7 +15,7 @@
 
 /* What the shim and the unit add for every app (pmgen-shim(8), pmgen.ini(5)). */
 static const char *const pmgen_vars[] = {
-        "PORT", "NODE_APP_INSTANCE", "pm_id", "name", "exec_mode", "instances", "pm_exec_path", "pm_cwd", "namespace",
+        "PORT", "NODE_APP_INSTANCE", "pm_id", "name", "exec_mode", "pm_exec_path", "pm_cwd", "namespace",
         "NODE_OPTIONS", "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NODE_CHANNEL_FD",
         "NODE_CHANNEL_SERIALIZATION_MODE", "LD_PRELOAD", NULL,
 };

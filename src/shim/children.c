@@ -285,11 +285,28 @@ static void end_leftovers(child_proc *c) {
                         kill(c->left[i].pid, SIGKILL);
 }
 
-/* After any child exited: the held sockets must still listen, with the backlog the unit asked for. */
+unsigned sockets_retire(shim *s) {
+        unsigned n = 0;
+
+        /* shutdown() stops the socket itself, in every process that holds it (systemd, the shim, the
+         * app): it leaves the reuseport group, and the kernel moves its queue to the group's other sockets
+         * when net.ipv4.tcp_migrate_req=1 (resets it otherwise). */
+        for (unsigned i = 0; i < s->n_held; i++)
+                if (s->held[i].listening_stream && s->held[i].tcp && shutdown(s->held[i].fd, SHUT_RDWR) == 0)
+                        n++;
+        s->retired = true;
+        return n;
+}
+
+/* After any child exited: the held sockets must still listen, with the backlog the unit asked for (not
+ * once retired). */
 static void sockets_check(shim *s) {
         repair_result res;
         unsigned i, old = 0;
         int r;
+
+        if (s->retired)
+                return;
 
         for (i = 0; i < s->n_held; i++) {
                 const char *name = i < s->n_fds ? s->fd_names[i] : BINDSRV_FDNAME;

@@ -13,6 +13,7 @@
 
 #define CMD_RELOAD "reload"
 #define CMD_RELOAD_ENV "reload-env"
+#define CMD_RETIRE "retire"
 
 int control_parse(const char *msg, size_t len, control_request *out) {
         size_t cmd_len = strnlen(msg, len);
@@ -23,6 +24,10 @@ int control_parse(const char *msg, size_t len, control_request *out) {
         if (strcmp(msg, CMD_RELOAD) == 0) {
                 if (cmd_len + 1 != len)
                         return -EINVAL;
+        } else if (strcmp(msg, CMD_RETIRE) == 0) {
+                if (cmd_len + 1 != len)
+                        return -EINVAL;
+                r.retire = true;
         } else if (strcmp(msg, CMD_RELOAD_ENV) == 0) {
                 r.with_env = true;
                 r.entries = msg + cmd_len + 1;

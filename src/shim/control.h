@@ -9,6 +9,11 @@
  *   request  "reload\0"                       reload with the environment the shim has
  *            "reload-env\0" ENTRY\0 …         reload; the child's environment is the shim's own with each
  *                                             "NAME=VALUE" set and each "-NAME" removed (envfile_merge)
+ *            "retire\0"                       the instance is going away (`pmgen scale` down): shut the
+ *                                             listening sockets down, so that the kernel moves what is queued
+ *                                             on them to the other instances' sockets
+ *                                             (net.ipv4.tcp_migrate_req=1) and sends them no more; answered
+ *                                             at once; the app is stopped as usual afterwards
  *   answer   "ok TEXT" or "fail TEXT"         TEXT is one line for the operator
  *
  * The answer comes when the reload is over: the new child is ready and the old one has exited, or the
@@ -28,6 +33,7 @@
 #define CONTROL_ANSWER_MAX 512
 
 typedef struct control_request {
+        bool retire;            /* "retire": take the sockets out of service (scale-down) */
         bool with_env;          /* "reload-env": entries/len hold the list */
         const char *entries;    /* points into the message */
         size_t len;

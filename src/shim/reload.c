@@ -148,6 +148,16 @@ void reload_request(shim *s, int client_fd, char *msg, size_t len) {
                 free(msg);
                 return;
         }
+        if (req.retire) {
+                unsigned n = sockets_retire(s);
+
+                snprintf(text, sizeof(text), "%u listening socket%s shut down", n, n == 1 ? "" : "s");
+                log_line("retiring (scale-down): %s; what was queued moves to the other instances", text);
+                control_answer(client_fd, true, text);
+                close(client_fd);
+                free(msg);
+                return;
+        }
         if (s->reload.active) { /* never two at once */
                 snprintf(text, sizeof(text), "a reload is already in progress (%s, started %llu ms ago); try again "
                          "when it is over", s->reload.for_memory ? "max_memory_restart" : "requested",

@@ -113,6 +113,7 @@ typedef struct shim {
         int cur;
         unsigned long long next_seq;
         bool notify_learned;         /* a child said READY=1: wait for it from later children */
+        bool retired;                /* "retire": the listening sockets are shut down for good */
         bool done;
         int exit_code;
         bool stop_requested;
@@ -168,6 +169,8 @@ void kill_timeout(shim *s, int idx);
 void kill_child(shim *s, int idx);
 void reap(shim *s);
 void reap_at_exit(void);
+/* Shuts the held TCP listening sockets down (the instance is retired); how many. */
+unsigned sockets_retire(shim *s);
 void on_ipc(shim *s, int idx);
 void on_notify(shim *s, int idx);
 void on_bind(shim *s, int idx);

@@ -125,6 +125,18 @@ int main(void) {
         request_one("reload\0A=1\0", 11, -EINVAL, 0, 0);
         request_one("reload", 6, -EINVAL, 0, 0);
         request_one("restart", 8, -EINVAL, 0, 0);
+        /* retire (scale-down): nothing after the command */
+        request_one("retire", 7, 0, 0, 0);
+        request_one("retire\0x\0", 9, -EINVAL, 0, 0);
+        {
+                control_request req;
+
+                if (control_parse("retire", 7, &req) != 0 || !req.retire || control_parse("reload", 7, &req) != 0 ||
+                    req.retire) {
+                        printf("control_parse: retire flag wrong\n");
+                        failures++;
+                }
+        }
         request_one("", 1, -EINVAL, 0, 0);
 
         notify_one("READY=1", 1, 0, NULL);

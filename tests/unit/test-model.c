@@ -195,8 +195,10 @@ static void test_limits_env(void **state) {
                       "apps.ini:3:14: error: memory_max: expected a size such as 512K, 200M or 1G, found 'lots'\n");
         test_unit_one("[api]\nscript = a.js\ninstances = 3\nport = 80\nnamespace = shop\n", NULL, "api@.service",
                       "Environment=\"name=api\"\nEnvironment=pm_id=%i\nEnvironment=\"exec_mode=cluster_mode\"\n"
-                      "Environment=\"instances=3\"\nEnvironment=\"pm_exec_path=/srv/app/a.js\"\n"
+                      "Environment=\"pm_exec_path=/srv/app/a.js\"\n"
                       "Environment=\"pm_cwd=/srv/app\"\nEnvironment=\"namespace=shop\"");
+        /* not `instances`: scaling would change the unit of every instance */
+        test_unit_lacks("[api]\nscript = a.js\ninstances = 3\nport = 80\n", "api@.service", "Environment=\"instances=3\"");
         test_unit_one("[w]\nscript = a.js\nargs = --x y\n", NULL, "w@.service",
                       "Environment=\"exec_mode=fork_mode\"\nEnvironment=\"pm_exec_path=/srv/app/a.js\"");
 }
