@@ -38,6 +38,8 @@ const key_def key_table[] = {
         M("shutdown_with_message", NULL, KT_BOOL, "the shim's --shutdown-with-message"),
         M("max_memory_restart", NULL, KT_SIZE, "the shim's --max-memory-restart: a graceful replacement when the app's anonymous memory stays over it"),
         M("memory_max", NULL, KT_SIZE, "MemoryMax= of each instance's cgroup, the app and all it spawned: a hard limit (pmgen's addition)"),
+        M("max_cpu_restart", NULL, KT_STRING, "the shim's --max-cpu-restart: a graceful replacement when the app's process tree stays over this share of a CPU, as \"90%\", for max_cpu_restart_window (pmgen's addition)"),
+        M("max_cpu_restart_window", NULL, KT_DURATION, "the shim's --cpu-window: how long max_cpu_restart must be exceeded (default 60s; pmgen's addition)"),
         M("cpu_quota", NULL, KT_STRING, "CPUQuota= of each instance, as \"150%\" (1.5 CPUs) or a number of percent (pmgen's addition)"),
         M("sticky", NULL, KT_STRING, "\"ip\": a client address always reaches the same instance (pmgen's addition; the shim's --sticky=ip)"),
         M("instance_var", NULL, KT_STRING, "the variable that holds the instance number (default NODE_APP_INSTANCE)"),

@@ -71,7 +71,8 @@ static int norm_string(norm *n, const member *m, const key_def *k) {
 
         if (v->type == V_BOOL && !v->b && strcmp(k->name, "log_date_format") == 0)
                 return 0; /* PM2 files write `log_date_format: false` for "off" */
-        if (v->type == V_NUMBER && strcmp(k->name, "cpu_quota") == 0) { /* cpu_quota: 150 is "150%" */
+        if (v->type == V_NUMBER && (strcmp(k->name, "cpu_quota") == 0 || strcmp(k->name, "max_cpu_restart") == 0)) {
+                /* 150 is "150%" */
                 strbuf_addf(&sb, "%g%%", v->num);
                 r = put(n, k->name, m->key_where, new_string(strbuf_str(&sb), v->where));
                 strbuf_free(&sb);
@@ -788,15 +789,19 @@ static int check_app(const app *a, diag_list *dl) {
                 diag_error(dl, sticky->where, "sticky: expected \"ip\" or \"none\", found '%s'", sticky->str.s);
                 r = -EINVAL;
         }
-        const value *cq = get(a->decl, "cpu_quota");
+        static const char *const percents[] = { "cpu_quota", "max_cpu_restart" };
 
-        if (cq && !cpu_quota_of(cq)) {
-                if (cq->type == V_NUMBER)
-                        diag_error(dl, cq->where, "cpu_quota: expected a percentage such as \"150%%\" (1 to 100000), found %g",
-                                   cq->num);
-                else
-                        diag_error(dl, cq->where, "cpu_quota: expected a percentage such as \"150%%\" (1 to 100000), found '%s'",
-                                   cq->str.s);
+        for (size_t i = 0; i < 2; i++) {
+                const value *cq = get(a->decl, percents[i]);
+
+                if (cq && !cpu_quota_of(cq)) {
+                        diag_error(dl, cq->where, "%s: expected a percentage such as \"150%%\" (1 to 100000), found '%s'",
+                                   percents[i], cq->type == V_STRING ? cq->str.s : "?");
+                        r = -EINVAL;
+                }
+        }
+        if (get(a->decl, "max_cpu_restart_window") && a->cpu_window_ms < 1000) {
+                diag_error(dl, app_loc(a, "max_cpu_restart_window"), "max_cpu_restart_window: expected 1s or more");
                 r = -EINVAL;
         }
         const value *hl = get(a->decl, "hardening");
@@ -939,6 +944,8 @@ static int app_from(const value *v, app *a, diag_list *dl) {
         a->max_memory_restart = num_of(v, "max_memory_restart", 0, true);
         a->memory_max = num_of(v, "memory_max", 0, true);
         a->cpu_quota = cpu_quota_of(get(v, "cpu_quota"));
+        a->max_cpu_restart = cpu_quota_of(get(v, "max_cpu_restart"));
+        a->cpu_window_ms = num_of(v, "max_cpu_restart_window", 0, false);
         const value *sticky = get(v, "sticky");
 
         a->sticky_ip = sticky && sticky->type == V_STRING && strcmp(sticky->str.s, "ip") == 0;

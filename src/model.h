@@ -86,6 +86,8 @@ typedef struct app {
         uint64_t max_memory_restart; /* bytes, 0: none */
         uint64_t memory_max;         /* bytes, 0: none */
         unsigned cpu_quota;          /* percent of one CPU, 0: none */
+        unsigned max_cpu_restart;    /* percent of one CPU, 0: none */
+        uint64_t cpu_window_ms;      /* max_cpu_restart_window, 0: the shim's default */
         bool sticky_ip;      /* sticky: "ip" (pmgen's addition) */
         unsigned *stop_exit_codes;
         size_t n_stop_exit_codes;

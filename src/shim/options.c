@@ -42,6 +42,9 @@ static void usage(FILE *f) {
               "  --max-memory-restart=SIZE  replace the app (a reload) when the anonymous memory of its\n"
               "                         process tree stays over SIZE bytes; K, M, G suffixes (powers of 1024)\n"
               "  --memory-interval=MS   how often that is checked (default 1000; 3 samples in a row count)\n"
+              "  --max-cpu-restart=PCT  replace the app (a reload) when its process tree has used more than PCT\n"
+              "                         percent of one CPU, every second of --cpu-window\n"
+              "  --cpu-window=MS        how long that must last (default 60000)\n"
               "  --sticky=ip            pick the instance by the client's address (needs --group-size)\n"
               "  --group-size=N         how many instances share the port\n"
               "  --reload               ask the running shim of this instance (RUNTIME_DIRECTORY) for a\n"
@@ -115,7 +118,8 @@ static int parse_memory_source(const char *s, memory_source_opt *out) {
 enum {
         OPT_APP = 0x100, OPT_INSTANCE, OPT_INSTANCE_VAR, OPT_INCREMENT_VAR, OPT_PORT, OPT_BACKLOG,
         OPT_STOP_SIGNAL, OPT_KILL_TIMEOUT, OPT_NODE_PRELOAD, OPT_EXP_BACKOFF, OPT_LISTEN_TIMEOUT,
-        OPT_WAIT_READY, OPT_SHUTDOWN_WITH_MESSAGE, OPT_MAX_MEMORY_RESTART, OPT_MEMORY_INTERVAL,
+        OPT_WAIT_READY, OPT_SHUTDOWN_WITH_MESSAGE, OPT_MAX_MEMORY_RESTART, OPT_MEMORY_INTERVAL, OPT_MAX_CPU_RESTART,
+        OPT_CPU_WINDOW,
         OPT_MEMORY_SOURCE, OPT_CGROUP_ROOT, OPT_PROC_CGROUP, OPT_VERSION, OPT_STICKY, OPT_GROUP_SIZE,
         OPT_RELOAD, OPT_ENV_FILE, OPT_CONTROL, OPT_BIND_PRELOAD,
 };
@@ -138,6 +142,8 @@ int options_parse(options *o, int argc, char **argv) {
                 { "shutdown-with-message", no_argument,       NULL, OPT_SHUTDOWN_WITH_MESSAGE },
                 { "max-memory-restart",    required_argument, NULL, OPT_MAX_MEMORY_RESTART },
                 { "memory-interval",       required_argument, NULL, OPT_MEMORY_INTERVAL },
+                { "max-cpu-restart",       required_argument, NULL, OPT_MAX_CPU_RESTART },
+                { "cpu-window",            required_argument, NULL, OPT_CPU_WINDOW },
                 { "sticky",                required_argument, NULL, OPT_STICKY },
                 { "group-size",            required_argument, NULL, OPT_GROUP_SIZE },
                 { "reload",                no_argument,       NULL, OPT_RELOAD },
@@ -162,6 +168,7 @@ int options_parse(options *o, int argc, char **argv) {
                 .kill_timeout_ms = 1600,
                 .listen_timeout_ms = 3000,
                 .memory_interval_ms = 1000,
+                .cpu_window_ms = 60000,
                 .cgroup_root = MEMORY_CGROUP_ROOT,
                 .proc_cgroup = "/proc/self/cgroup",
         };
@@ -251,6 +258,12 @@ int options_parse(options *o, int argc, char **argv) {
                         break;
                 case OPT_MEMORY_INTERVAL:
                         r = parse_ulong(optarg, 1, MS_MAX, &o->memory_interval_ms);
+                        break;
+                case OPT_MAX_CPU_RESTART:
+                        r = parse_ulong(optarg, 1, 100000, &o->max_cpu);
+                        break;
+                case OPT_CPU_WINDOW:
+                        r = parse_ulong(optarg, 1000, MS_MAX, &o->cpu_window_ms);
                         break;
                 case OPT_MEMORY_SOURCE:
                         r = parse_memory_source(optarg, &o->memory_source);

@@ -20,6 +20,8 @@ typedef enum memory_source_opt {
 
 /* How many samples in a row must be over --max-memory-restart before the child is replaced. */
 #define MEMORY_SAMPLES_OVER 3
+/* How often --max-cpu-restart samples the CPU time. */
+#define CPU_INTERVAL_MS 1000
 
 typedef struct options {
         const char *app;
@@ -41,6 +43,8 @@ typedef struct options {
         bool shutdown_with_message;
         uint64_t max_memory;            /* bytes; 0: --max-memory-restart not given */
         unsigned long memory_interval_ms;
+        unsigned long max_cpu;          /* percent of one CPU; 0: --max-cpu-restart not given */
+        unsigned long cpu_window_ms;    /* --cpu-window */
         bool sticky;                    /* --sticky=ip */
         unsigned group_size;            /* --group-size: the instances sharing the port */
         /* client mode (pmgen-shim --reload): */

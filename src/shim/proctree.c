@@ -99,23 +99,47 @@ void proctree_parse_pids(const char *text, pid_t *out, size_t *n, size_t max) {
         }
 }
 
-int proctree_parse_start(const char *text, unsigned long long *out) {
+/* The text of field `want` (3 or more) of /proc/PID/stat, after the command's closing ')'. */
+static const char *stat_field(const char *text, int want) {
         const char *p = strrchr(text, ')');
-        unsigned long long v;
-        char *end;
-        int field;
 
         if (!p)
-                return -EINVAL;
+                return NULL;
         p++;
-        /* After ") " come field 3 (state) … field 22 (starttime). */
-        for (field = 2; field < 22; field++) {
+        for (int field = 2; field < want; field++) {
                 p = strchr(p, ' ');
                 if (!p)
-                        return -EINVAL;
+                        return NULL;
                 p++;
         }
-        if (*p < '0' || *p > '9')
+        return *p >= '0' && *p <= '9' ? p : NULL;
+}
+
+int proctree_parse_cpu(const char *text, unsigned long long *out) {
+        const char *p = stat_field(text, 14);
+        unsigned long long sum = 0;
+
+        for (int i = 0; i < 4; i++) {
+                char *end;
+
+                if (!p || *p < '0' || *p > '9')
+                        return -EINVAL;
+                errno = 0;
+                sum += strtoull(p, &end, 10);
+                if (errno || *end != ' ')
+                        return -EINVAL;
+                p = end + 1;
+        }
+        *out = sum;
+        return 0;
+}
+
+int proctree_parse_start(const char *text, unsigned long long *out) {
+        const char *p = stat_field(text, 22);
+        unsigned long long v;
+        char *end;
+
+        if (!p)
                 return -EINVAL;
         errno = 0;
         v = strtoull(p, &end, 10);
@@ -191,32 +215,65 @@ int proctree_list(pid_t pid, pid_t *out, size_t max, size_t *n) {
         return 0;
 }
 
-int proctree_anon(pid_t pid, uint64_t *bytes, size_t *n_procs) {
+/* Sums what parse reads from /proc/P/<file> over pid's tree; *counted: the processes read. -ESRCH when
+ * pid itself cannot be read. */
+static int tree_sum(pid_t pid, const char *file, int (*parse)(const char *text, uint64_t *v), uint64_t *sum,
+                    size_t *counted) {
         pid_t pids[PROCTREE_MAX];
-        char path[48], text[256];
-        long page = sysconf(_SC_PAGESIZE);
-        uint64_t sum = 0, v;
-        size_t n, i, counted = 0;
+        char path[48], text[1024];
+        uint64_t v;
+        size_t n, i;
         int r;
 
         r = proctree_list(pid, pids, PROCTREE_MAX, &n);
         if (r < 0)
                 return r;
+        *sum = 0;
+        *counted = 0;
         for (i = 0; i < n; i++) {
-                snprintf(path, sizeof(path), "/proc/%ld/statm", (long) pids[i]);
-                if (proctree_read_file(path, text, sizeof(text)) < 0 ||
-                    proctree_parse_statm_anon(text, page > 0 ? (uint64_t) page : 4096, &v) < 0) {
+                snprintf(path, sizeof(path), "/proc/%ld/%s", (long) pids[i], file);
+                if (proctree_read_file(path, text, sizeof(text)) < 0 || parse(text, &v) < 0) {
                         if (i == 0)
                                 return -ESRCH;
                         continue; /* gone meanwhile */
                 }
-                sum += v;
-                counted++;
+                *sum += v;
+                (*counted)++;
         }
-        *bytes = sum;
-        if (n_procs)
-                *n_procs = counted;
         return 0;
+}
+
+static int parse_anon(const char *text, uint64_t *v) {
+        long page = sysconf(_SC_PAGESIZE);
+
+        return proctree_parse_statm_anon(text, page > 0 ? (uint64_t) page : 4096, v);
+}
+
+static int parse_cpu(const char *text, uint64_t *v) {
+        unsigned long long t;
+        int r = proctree_parse_cpu(text, &t);
+
+        *v = t;
+        return r;
+}
+
+int proctree_anon(pid_t pid, uint64_t *bytes, size_t *n_procs) {
+        size_t counted;
+        int r = tree_sum(pid, "statm", parse_anon, bytes, &counted);
+
+        if (r == 0 && n_procs)
+                *n_procs = counted;
+        return r;
+}
+
+int proctree_cpu(pid_t pid, unsigned long long *ticks) {
+        uint64_t sum;
+        size_t counted;
+        int r = tree_sum(pid, "stat", parse_cpu, &sum, &counted);
+
+        if (r == 0)
+                *ticks = sum;
+        return r;
 }
 
 int proctree_id(pid_t pid, proc_id *out) {

@@ -28,6 +28,13 @@ void proctree_parse_pids(const char *text, pid_t *out, size_t *n, size_t max);
 /* The start time from the text of /proc/PID/stat (after the last ')'). */
 int proctree_parse_start(const char *text, unsigned long long *out);
 
+/* The CPU time in clock ticks from the text of /proc/PID/stat: utime + stime + cutime + cstime (fields
+ * 14-17: its own and that of the children it has waited for). */
+int proctree_parse_cpu(const char *text, unsigned long long *out);
+
+/* The CPU time (clock ticks) of pid's tree. */
+int proctree_cpu(pid_t pid, unsigned long long *ticks);
+
 /* /proc/PID/statm: (resident - shared) pages times page_size, that is RssAnon (file-backed and shared
  * memory resident pages are not counted). */
 int proctree_parse_statm_anon(const char *text, uint64_t page_size, uint64_t *out);

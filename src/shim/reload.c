@@ -40,7 +40,7 @@ void reload_free(reload_state *r) {
 
 static void reload_finish(shim *s, bool ok, const char *text) {
         reload_state *r = &s->reload;
-        bool for_memory = r->for_memory;
+        const char *automatic = r->automatic;
         pid_t cur = s->kids[s->cur].pid;
 
         /* READY=1 before the answer: the ExecReload= process exits on the answer, and systemd (253+, with
@@ -59,8 +59,9 @@ static void reload_finish(shim *s, bool ok, const char *text) {
         }
         reload_free(r);
         *r = (reload_state) { .client_fd = -1 };
-        if (!ok && for_memory && cur > 0 && s->phase == PHASE_RUNNING)
-                memory_restart(s, "memory: the replacement could not be started");
+        if (!ok && automatic && cur > 0 && s->phase == PHASE_RUNNING)
+                memory_restart(s, strcmp(automatic, "max_cpu_restart") == 0 ? "cpu: the replacement could not be started"
+                                                                           : "memory: the replacement could not be started");
 }
 
 void reload_abort(shim *s, const char *why) {
@@ -99,14 +100,14 @@ static int build_env(shim *s, const char *entries, size_t len) {
         return 0;
 }
 
-void reload_begin(shim *s, bool for_memory, int client_fd, char *env_block, const char *entries, size_t len) {
+void reload_begin(shim *s, const char *automatic, int client_fd, char *env_block, const char *entries, size_t len) {
         reload_state *r = &s->reload;
         int idx = !s->cur, ret, err = 0;
         child_proc *old = &s->kids[s->cur], *c = &s->kids[idx];
         char text[512];
 
         *r = (reload_state) {
-                .active = true, .for_memory = for_memory, .client_fd = client_fd, .new_idx = idx, .t0 = now_ms(),
+                .active = true, .automatic = automatic, .client_fd = client_fd, .new_idx = idx, .t0 = now_ms(),
                 .env_block = env_block,
         };
         if (env_block) {
@@ -125,8 +126,8 @@ void reload_begin(shim *s, bool for_memory, int client_fd, char *env_block, cons
                 reload_finish(s, false, text);
                 return;
         }
-        log_line("reload%s: starting child %ld next to child %ld", for_memory ? " (max_memory_restart)" : "",
-                 (long) c->pid, (long) old->pid);
+        log_line("reload%s%s%s: starting child %ld next to child %ld", automatic ? " (" : "", automatic ? automatic : "",
+                 automatic ? ")" : "", (long) c->pid, (long) old->pid);
         notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading: starting pid %ld next to pid %ld",
                (unsigned long long) now_ms() * 1000, (long) c->pid, (long) old->pid);
         readiness_begin(s, idx, false);
@@ -160,7 +161,7 @@ void reload_request(shim *s, int client_fd, char *msg, size_t len) {
         }
         if (s->reload.active) { /* never two at once */
                 snprintf(text, sizeof(text), "a reload is already in progress (%s, started %llu ms ago); try again "
-                         "when it is over", s->reload.for_memory ? "max_memory_restart" : "requested",
+                         "when it is over", s->reload.automatic ? s->reload.automatic : "requested",
                          (unsigned long long) (now_ms() - s->reload.t0));
                 busy = text;
         } else if (s->phase == PHASE_BACKOFF || s->phase == PHASE_STARTING)
@@ -180,7 +181,7 @@ void reload_request(shim *s, int client_fd, char *msg, size_t len) {
                 free(msg);
                 msg = NULL;
         }
-        reload_begin(s, false, client_fd, msg, req.entries, req.len);
+        reload_begin(s, NULL, client_fd, msg, req.entries, req.len);
 }
 
 void reload_new_ready(shim *s) {

@@ -149,6 +149,9 @@ static int memory_setup(shim *s) {
         uint64_t bytes;
         int r;
 
+        if (s->opt.max_cpu)
+                log_line("max_cpu_restart %lu%% of a CPU for %lu ms in a row, sampled every %d ms from the app's "
+                         "process tree (/proc/PID/stat)", s->opt.max_cpu, s->opt.cpu_window_ms, CPU_INTERVAL_MS);
         if (!s->opt.max_memory)
                 return 0;
         if (s->opt.memory_source == MEMORY_SOURCE_CGROUP) {
@@ -525,6 +528,8 @@ static uint64_t backoff_delay(shim *s) {
 void memory_timer_start(shim *s) {
         if (s->opt.max_memory)
                 s->memory_at = now_ms() + s->opt.memory_interval_ms;
+        if (s->opt.max_cpu)
+                s->cpu_at = now_ms() + CPU_INTERVAL_MS;
 }
 
 
@@ -603,7 +608,42 @@ static void on_memory_timer(shim *s) {
                          procs == 2 ? "" : "s");
         log_line("memory: %llu MB anonymous in %s, over max_memory_restart %llu MB in %u samples in a row; "
                  "replacing the child", mb, what, limit_mb, MEMORY_SAMPLES_OVER);
-        reload_begin(s, true, -1, NULL, NULL, 0);
+        reload_begin(s, "max_memory_restart", -1, NULL, NULL, 0);
+}
+
+/* --max-cpu-restart: every second, the CPU the current child's tree used since the last sample; over the
+ * limit for the whole window in a row: a graceful replacement. A new child starts a new count. */
+static void on_cpu_timer(shim *s) {
+        child_proc *c = current(s);
+        uint64_t now = now_ms();
+        unsigned long long ticks;
+        long hz = sysconf(_SC_CLK_TCK);
+
+        s->cpu_at = now + CPU_INTERVAL_MS;
+        if (s->phase != PHASE_RUNNING || s->reload.active || c->pid <= 0 || c->stopping ||
+            proctree_cpu(c->pid, &ticks) < 0 || hz <= 0)
+                return;
+        if (c->pid != s->cpu_pid || now <= s->cpu_last_ms || ticks < s->cpu_last_ticks) {
+                s->cpu_pid = c->pid; /* a new child, or a descendant's time went with it: start again */
+                s->cpu_over_ms = 0;
+        } else {
+                uint64_t dt = now - s->cpu_last_ms;
+                unsigned long long used_ms = (ticks - s->cpu_last_ticks) * 1000ULL / (unsigned long long) hz;
+
+                if (used_ms * 100 > (unsigned long long) s->opt.max_cpu * dt)
+                        s->cpu_over_ms += dt;
+                else
+                        s->cpu_over_ms = 0;
+        }
+        s->cpu_last_ms = now;
+        s->cpu_last_ticks = ticks;
+        if (s->cpu_over_ms < s->opt.cpu_window_ms)
+                return;
+        log_line("cpu: child %ld and its descendants used more than %lu%% of a CPU for %llu ms in a row, over "
+                 "max_cpu_restart; replacing the child", (long) c->pid, s->opt.max_cpu,
+                 (unsigned long long) s->cpu_over_ms);
+        s->cpu_over_ms = 0;
+        reload_begin(s, "max_cpu_restart", -1, NULL, NULL, 0);
 }
 
 /* ---- the watchdog ---- */
@@ -747,6 +787,8 @@ static void run_deadlines(shim *s) {
         }
         if (!s->done && s->memory_at && now >= s->memory_at)
                 on_memory_timer(s);
+        if (!s->done && s->cpu_at && now >= s->cpu_at)
+                on_cpu_timer(s);
         if (!s->done && s->wd_ms && now >= s->wd_tick_at)
                 on_watchdog_tick(s);
         if (!s->done && s->client_fd >= 0 && now >= s->client_deadline) {
@@ -774,6 +816,7 @@ static int poll_timeout(const shim *s) {
                 }
         }
         next = earliest(next, s->memory_at);
+        next = earliest(next, s->cpu_at);
         if (s->wd_ms)
                 next = earliest(next, s->wd_tick_at);
         if (s->client_fd >= 0)

@@ -70,7 +70,8 @@ typedef struct child_proc {
 
 typedef struct reload_state {
         bool active;
-        bool for_memory;             /* started by --max-memory-restart, not by a client */
+        const char *automatic;       /* "max_memory_restart" or "max_cpu_restart": started by the shim itself,
+                                      * not by a client; NULL for a client's */
         int client_fd;               /* answered at the end; -1: none */
         int new_idx;                 /* kids[new_idx] is the new child */
         bool switched;               /* the new child is ready and current; the old one stops */
@@ -129,6 +130,10 @@ typedef struct shim {
         int memory_v1;
         bool memory_warned;
         bool memory_restart;         /* the stop was for max_memory_restart: exit EXIT_MEMORY_RESTART */
+        /* cpu (--max-cpu-restart): the current child's tree, sampled every second */
+        uint64_t cpu_at, cpu_last_ms, cpu_over_ms;
+        unsigned long long cpu_last_ticks;
+        pid_t cpu_pid;               /* the child the last sample is of */
         /* watchdog */
         uint64_t wd_ms;              /* WATCHDOG_USEC in ms; 0: off */
         uint64_t wd_tick_at, wd_ping_at;
@@ -180,7 +185,7 @@ int client_reload(const options *o);
 
 /* reload.c */
 void reload_request(shim *s, int client_fd, char *msg, size_t len);
-void reload_begin(shim *s, bool for_memory, int client_fd, char *env_block, const char *entries, size_t len);
+void reload_begin(shim *s, const char *automatic, int client_fd, char *env_block, const char *entries, size_t len);
 void reload_new_ready(shim *s);
 void reload_new_not_ready(shim *s);
 void reload_child_reaped(shim *s, int idx, pid_t pid, int code, const char *how);

@@ -5,7 +5,8 @@
 #   - depends_on: an app starts only once the app it depends on is ready (activation times);
 #   - PM2's variables: process.env.pm_id is the instance number, name and exec_mode as PM2 sets them;
 #   - limits: memory_max and cpu_quota are the instance's MemoryMax= and CPUQuota=; a process the app
-#     spawned that grows past max_memory_restart gets the app replaced gracefully, no failed request;
+#     spawned that grows past max_memory_restart gets the app replaced gracefully, no failed request; an
+#     app that keeps a CPU busy past max_cpu_restart for its window is replaced;
 #   - instances: max counts the CPUs the system slice may use (1 under CPUQuota=100%);
 #   - crash loop: max_restarts reached shows `errored` in `pmgen ls`; `pmgen reset` starts it again;
 #   - timestamps: `pmgen logs --time` stamps stdout and stderr lines; log_date_format shapes them;
@@ -22,7 +23,7 @@ here=$(cd -P -- "$(dirname -- "$0")" && pwd -P)
 # shellcheck source=reload-lib.sh
 . "$here/reload-lib.sh"
 
-DIAG_UNITS="slow@* api@* crashy@*"
+DIAG_UNITS="slow@* api@* spin@* crashy@*"
 rl_require_free_ports 18970 18971 18972 18973 18974
 sandbox_trap
 sandbox_boot beyond
@@ -49,6 +50,8 @@ const server = http.createServer((req, res) => {
     const kid = spawn(process.execPath, ["-e", "const b = Buffer.alloc(200 * 1024 * 1024, 1); setInterval(() => b[0]++, 1000)"],
                       { stdio: "ignore" });
     out.kid = kid.pid;
+  } else if (req.url === "/spin") { // a CPU kept busy, in 50 ms slices (it still answers)
+    setImmediate(function spin() { for (const t = Date.now(); Date.now() - t < 50;); setImmediate(spin); });
   } else if (req.url === "/stderr") {
     console.error("a line on stderr from " + process.pid);
   }
@@ -64,6 +67,8 @@ module.exports = { apps: [
   { name: "api", script: "app.js", cwd: "$1", exec_mode: "cluster", instances: 2, port: 18971,
     depends_on: ["slow"], after: ["systemd-journald.service"], memory_max: "400M", cpu_quota: "50%",
     max_memory_restart: "150M", env: { KEEP: "yes", GONE: "soon", API_TOKEN: "s3cret" } },
+  { name: "spin", script: "app.js", cwd: "$1", exec_mode: "cluster", port: 18972, max_cpu_restart: "50%",
+    max_cpu_restart_window: "2s" },
 ] };
 EOF
 cat >"$1/crashy.config.js" <<EOF
@@ -127,6 +132,15 @@ if [ "$ok" = 1 ] && [ "$(rl_sum "$L" 's["failed"]')" = 0 ]; then
         pass "a spawned process past max_memory_restart: graceful replacement" "$(rl_msg api "^pmgen-shim: memory: [0-9]+ MB anonymous in child $gpid "); $(rl_load_line "$L")"
 else
         fail "a spawned process past max_memory_restart: graceful replacement" "replaced: $ok; $(rl_load_line "$L"); $(sandbox_exec journalctl --no-pager -u 'api@*' | grep pmgen-shim | tail -n 5)"
+fi
+
+spun=$(curl -sS -m 10 http://127.0.0.1:18972/spin)
+spid=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["pid"])' "$spun" 2>/dev/null || :)
+spun_out() { rl_journal spin; [ -n "$(rl_msg spin "^pmgen-shim: reload done: child $spid replaced by child ")" ]; }
+if [ -n "$spid" ] && wait_until 30 spun_out && [ "$(curl -sS -m 5 http://127.0.0.1:18972/ | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])')" != "$spid" ]; then
+        pass "max_cpu_restart: a busy app is replaced" "$(rl_msg spin "^pmgen-shim: cpu: child $spid ")"
+else
+        fail "max_cpu_restart: a busy app is replaced" "spin answered '$spun'; $(sandbox_exec journalctl --no-pager -u 'spin@*' | grep pmgen-shim | tail -n 5)"
 fi
 
 heading "instances: max"

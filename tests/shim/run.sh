@@ -998,6 +998,34 @@ wait_err() {
         return 1
 }
 
+# --max-cpu-restart: a child that keeps a CPU busy is replaced once the window has passed; an idle one is not.
+case_max_cpu() {
+        begin maxcpu
+        local old new
+        cat >"$T/spin.js" <<'EOF'
+require('fs').writeFileSync(process.argv[2], String(process.pid));
+if (process.argv[3] === 'spin') for (const t = Date.now(); Date.now() - t < 60000;);
+setTimeout(() => {}, 60000);
+EOF
+        rm -f "$T/$N.mark"
+        start $N $(shim) --max-cpu-restart=50 --cpu-window=2000 -- node "$T/spin.js" "$T/$N.mark" spin
+        wait_file "$T/$N.mark" 20 || { stop_named $N; bad "child did not start"; return; }
+        old=$(cat "$T/$N.mark")
+        wait_err $N '^pmgen-shim: reload done: ' 20 || { stop_named $N; bad "not replaced: $(cat "$T/$N.err")"; return; }
+        new=$(sed -n "s/^pmgen-shim: reload (max_cpu_restart): starting child \([0-9]*\) next to child $old\$/\1/p" "$T/$N.err")
+        stop_named $N
+        [ -n "$new" ] && grep -Eq "^pmgen-shim: cpu: child $old and its descendants used more than 50% of a CPU for [0-9]+ ms in a row" "$T/$N.err" ||
+                { bad "stderr: $(cat "$T/$N.err")"; return; }
+        # idle: nothing happens in 4 s
+        rm -f "$T/$N.mark"
+        start $N $(shim) --max-cpu-restart=50 --cpu-window=2000 -- node "$T/spin.js" "$T/$N.mark" idle
+        wait_file "$T/$N.mark" 20 || { stop_named $N; bad "idle child did not start"; return; }
+        sleep 4
+        stop_named $N
+        grep -q 'cpu: child\|reload' "$T/$N.err" && { bad "an idle child was replaced: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
 case_max_memory() {
         begin maxmem
         local t0 t1 shim_pid old new mb cg=$T/cg
@@ -1489,7 +1517,7 @@ CORE_CASES="exit_0 exit_3 signal exec_enoent exec_eacces env sigpipe stop kill_t
 ALL_CASES="exit_0 exit_3 signal exec_enoent exec_eacces exec_path_search usage env sigpipe stop kill_timeout forward orphans
            listen_fds node_preload node_drain node_forms node_backlog node_preload_path_with_space node_preload_inactive
            backoff_unit backoff memory wait_ready wait_ready_timeout wait_ready_child_exits wait_ready_lines
-           wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit parts_unit max_memory
+           wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit parts_unit max_memory max_cpu
            reload reload_fail reload_ready reload_python reload_kill reload_leftovers socket_care watchdog reload_many
            bind_node bind_python bind_two bind_worker"
 

@@ -50,6 +50,14 @@ static void start_one(const char *text, int want_r, unsigned long long want) {
               v, want_r, want);
 }
 
+static void cpu_one(const char *text, int want_r, unsigned long long want) {
+        unsigned long long v = 7;
+        int r = proctree_parse_cpu(text, &v);
+
+        CHECK(r == want_r && (r < 0 || v == want), "proctree_parse_cpu(\"%.30s…\") = %d %llu, want %d %llu", text, r, v,
+              want_r, want);
+}
+
 static void anon_one(const char *text, int want_r, uint64_t want) {
         uint64_t v = 7;
         int r = proctree_parse_statm_anon(text, 4096, &v);
@@ -314,6 +322,11 @@ int main(void) {
         start_one("1 (a) b) c) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 42 1 1", 0, 42);
         start_one("1 (x) S 1 2", -EINVAL, 0);
         start_one("no paren", -EINVAL, 0);
+        /* utime stime cutime cstime are fields 14-17: 10 + 5 + 3 + 2 */
+        cpu_one("1234 (node) S 1 1234 1234 0 -1 4194560 500 0 0 0 10 5 3 2 20 0 11 0 987654 1000 500\n", 0, 20);
+        cpu_one("1 (a) b) c) S 1 1 1 0 -1 0 0 0 0 0 100 200 0 0 20 0 1 0 42 1 1", 0, 300);
+        cpu_one("1 (x) S 1 2 3", -EINVAL, 0);
+        cpu_one("1 (x) S 1 1 1 0 -1 0 0 0 0 0 1 x 0 0 20", -EINVAL, 0);
 
         anon_one("1000 250 100 10 0 300 0\n", 0, 150 * 4096);
         anon_one("1000 250 300 10 0 300 0\n", 0, 0);
