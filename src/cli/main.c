@@ -12,12 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adhoc.h"
 #include "apply.h"
 #include "cli.h"
 #include "compile.h"
 #include "generator.h"
 #include "host.h"
 #include "import.h"
+#include "pm2compat.h"
 #include "verbs.h"
 #include "write.h"
 
@@ -275,6 +277,9 @@ int main(int argc, char **argv) {
         /* The systemd generator: the same binary under another name. */
         if (strcmp(base, "pmgen-generator") == 0 || strcmp(base, "pmgen-user-generator") == 0)
                 return generator_main(argc, argv, generator_is_user(getenv("SYSTEMD_SCOPE"), base));
+        /* PM2's command line (pmgen-pm2(1)): the pmgen-pm2-compat package's `pm2` alternative. */
+        if (strcmp(base, "pm2") == 0 || strcmp(base, "pmgen-pm2") == 0)
+                return pm2_main(argc, argv);
 
         if (argc >= 2 && argv[1][0] != '-') {
                 cmd = argv[1];
@@ -283,6 +288,9 @@ int main(int argc, char **argv) {
                 argv++;
         } else
                 cmd = NULL;
+        /* `pmgen start SCRIPT|FILE|APP` takes PM2's flags: its own parser (adhoc.c). */
+        if (cmd && strcmp(cmd, "start") == 0)
+                return adhoc_main(argc, argv);
         /* `pmgen scale APP -1`: a count, not an option. */
         bool negative_count = false;
 
@@ -447,7 +455,7 @@ int main(int argc, char **argv) {
                 return cmd_scale(&c.v, args[0], args[1]);
         }
         if (strcmp(cd->name, "delete") == 0)
-                return cmd_delete(&c.v, args[0]);
+                return adhoc_delete(&c.v, args[0]);
         if (strcmp(cd->name, "describe") == 0)
                 return cmd_describe(&c.v, args[0]);
         if (strcmp(cd->name, "import") == 0) {
