@@ -32,7 +32,11 @@ pmgen apply |apps.ini ecosystem.config.js out.d
 pmgen generate apps.ini -o |out.d
 pmgen scale api |+1 -1
 pmgen ls |
-pmgen help st|start status stop'
+pmgen help st|start status stop
+pmgen start --na|--name
+pmgen start --i|--instances --interpreter
+pmgen start --cwd |out.d
+pmgen start a|all apps.ini'
 
 # FILE: the completion file to source, or "-" for bash-completion's own loader (as an interactive bash does).
 bash_complete() { # FILE LINE → candidates
@@ -142,7 +146,9 @@ pmgen apply --env |production
 pmgen apply apps.ini --env |live staging
 pmgen apply |apps.ini ecosystem.config.js out.d
 pmgen scale api |+1 -1
-pmgen restart |all'
+pmgen restart |all
+pmgen start --na|--name
+pmgen start a|all apps.ini'
 while IFS='|' read -r line want; do
         check zsh "$line" "$want" "$(zsh_complete "$dir" "$line")"
 done <<<"$zsh_cases"
@@ -158,6 +164,7 @@ app_cases='pmgen --user restart |all api web
 pmgen restart --user |all api web
 pmgen logs --user w|web
 pmgen describe --user |api web
+pmgen start --user w|web
 pmgen restart |all'
 while IFS='|' read -r line want; do
         check bash "$line" "$want" "$(bash_complete "$dir/pmgen.bash" "$line")"
