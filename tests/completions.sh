@@ -16,7 +16,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 # bash: one line per case, "LINE|expected candidates" (sorted, space-separated; LINE ends where the cursor is).
-bash_cases='pmgen |apply check convert delete describe generate generator help import logs ls reload restart scale start status stop
+bash_cases='pmgen |apply check convert delete describe generate generator help import logs ls monit reload restart scale start status stop
 pmgen re|reload restart
 pmgen --|--help --quiet --user --version
 pmgen logs --|--err --follow --json --lines --quiet --user
@@ -36,7 +36,8 @@ pmgen help st|start status stop
 pmgen start --na|--name
 pmgen start --i|--instances --interpreter
 pmgen start --cwd |out.d
-pmgen start a|all apps.ini'
+pmgen start a|all apps.ini
+pmgen monit --|--user'
 
 # FILE: the completion file to source, or "-" for bash-completion's own loader (as an interactive bash does).
 bash_complete() { # FILE LINE → candidates
@@ -136,7 +137,7 @@ while IFS='|' read -r line want; do
 done <<<"$bash_cases"
 
 # zsh offers the same, bar bash's -x short forms it lists separately and aliases it hides.
-zsh_cases='pmgen |apply check convert delete describe generate generator help import logs ls reload restart scale start status stop
+zsh_cases='pmgen |apply check convert delete describe generate generator help import logs ls monit reload restart scale start status stop
 pmgen re|reload restart
 pmgen logs --|--err --follow --json --lines --quiet --user
 pmgen restart --|--quiet --update-env --user

@@ -85,7 +85,7 @@ _pmgen() {
         COMPREPLY=()
 
         local commands="check generate convert apply ls status logs start stop restart reload scale delete describe
-                import generator help"
+                monit import generator help"
         # Options that take a value (as separate word or after =).
         local valued='@(-e|--env|-o|--output|-n|--lines|--to|--shim|--node-preload|--bind-preload|-i|--instances|--name|--port|--cwd|--interpreter|--node-args|--max-memory-restart|-c|--cron|--only)'
 
@@ -172,6 +172,7 @@ _pmgen() {
         restart) opts="--update-env --user -q --quiet" ;;
         scale | delete | del) opts="--dry-run --user -q --quiet" ;;
         describe | show) opts="--user -q --quiet" ;;
+        monit) opts="--user" ;;
         import) opts="-o --output --to --apply -e --env --dry-run --all-env --user -q --quiet" ;;
         generator) opts="--user -q --quiet" ;;
         *) opts="" ;;

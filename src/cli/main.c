@@ -19,6 +19,7 @@
 #include "generator.h"
 #include "host.h"
 #include "import.h"
+#include "monit.h"
 #include "pm2compat.h"
 #include "verbs.h"
 #include "write.h"
@@ -51,6 +52,8 @@ static const char usage_text[] =
         "  scale APP N|+N|-N         change its instance count in the declaration, converge\n"
         "  delete APP|all            stop it and remove its declaration\n"
         "  describe APP              declaration, units, env (masked), sockets, limits, exits\n"
+        "  monit                     a live view: instances, cpu, memory/limit, journal;\n"
+        "                            keys r reload, R restart, up/down, PgUp/PgDn, q\n"
         "  import [DUMP]             PM2's dump.pm2 as a declaration (-o FILE, --apply)\n"
         "  generator DIR [DIR DIR]   run the systemd generator (as pmgen-generator does)\n"
         "\n"
@@ -233,6 +236,7 @@ static const command commands[] = {
         { "scale", NULL, O_USER | O_DRY, 2, 2, "APP N|+N|-N" },
         { "delete", "del", O_USER | O_DRY, 1, 1, "APP|all" },
         { "describe", "show", O_USER, 1, 1, "APP" },
+        { "monit", NULL, O_USER, 0, 0, "" },
         { "import", NULL, O_USER | O_OUTPUT | O_TO | O_APPLY | O_ENV | O_DRY | O_ALLENV, 0, 1, "[DUMP]" },
         { "generator", NULL, O_USER, 1, 3, "DIR [DIR DIR]" },
         { "help", NULL, 0, 0, 1, "" },
@@ -462,6 +466,8 @@ int main(int argc, char **argv) {
                 return adhoc_delete(&c.v, args[0]);
         if (strcmp(cd->name, "describe") == 0)
                 return cmd_describe(&c.v, args[0]);
+        if (strcmp(cd->name, "monit") == 0)
+                return cmd_monit(&c.v);
         if (strcmp(cd->name, "import") == 0) {
                 if ((c.v.profile || c.v.dry_run) && !c.v.apply)
                         return usage_error("%s", "import: --env and --dry-run go with --apply");

@@ -79,9 +79,6 @@ static const struct {
         const char *cmd;
         const char *instead;
 } unmapped[] = {
-        { "monit", "`pmgen ls` shows every instance's cpu and memory; `pmgen logs -f` follows the output" },
-        { "dashboard", "`pmgen ls` shows every instance's cpu and memory; `pmgen logs -f` follows the output" },
-        { "dash", "`pmgen ls` shows every instance's cpu and memory; `pmgen logs -f` follows the output" },
         { "deploy", "deploy with your deploy tool, then `pm2 startOrReload ecosystem.config.js` (pmgen apply)" },
         { "install", "install modules with npm; pmgen has no module system" },
         { "module:install", "install modules with npm; pmgen has no module system" },
@@ -288,6 +285,11 @@ int pm2_map(int argc, char **argv, bool user, pm2_action *a) {
                 push(a, p.pos[0]);
                 if (p.update_env && strcmp(verb, "restart") == 0)
                         push(a, "--update-env");
+                common(a);
+                return 0;
+        }
+        if (strcmp(cmd, "monit") == 0 || strcmp(cmd, "dashboard") == 0 || strcmp(cmd, "dash") == 0) {
+                push(a, "monit");
                 common(a);
                 return 0;
         }
@@ -513,6 +515,7 @@ static const char pm2_usage[] =
         "  stop|restart|reload|delete APP|all|FILE\n"
         "  startOrReload|startOrRestart|startOrGracefulReload FILE [--env NAME] [--only A,B]\n"
         "  list|ls|status, jlist, prettylist, logs [APP] [--lines N] [--nostream] [--err]\n"
+        "  monit|dashboard (pmgen monit)\n"
         "  describe|show APP, env APP, scale APP N, sendSignal SIGNAL APP, kill\n"
         "  save, resurrect, startup, unstartup, update, flush, reloadLogs, ping: nothing to do\n"
         "    under systemd (each says why and exits 0)\n";

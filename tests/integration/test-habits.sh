@@ -11,6 +11,8 @@
 #     reload of the file (new app processes even with the file unchanged), restart --update-env, stop/start,
 #     scale, sendSignal, logs --nostream, describe, the explained no-ops (save, startup, flush …), process ids
 #     refused, delete of the file;
+#   - `pmgen monit` in tmux (send-keys, capture-pane): both instances with their pids and memory against
+#     the limit, as systemd reports them; the r key reloads; q quits;
 #   - `pmgen delete api` leaves nothing: no unit, no process, no socket, no declaration, no backup;
 #   - the postinst leaves a real /usr/bin/pm2 alone, and the prerm removes the alternative.
 # Ports 18801-18803.
@@ -28,7 +30,9 @@ API=18801 WEB=18802 JOBS=18803
 DIAG_UNITS="api@* web@* jobs@*"
 SRV=/srv/habits
 require_free_ports "$API" "$WEB" "$JOBS"
-command -v jq >/dev/null || { echo "test-habits: needs jq (tests/deps.sh installs it)" >&2; exit 1; }
+for tool in jq tmux; do
+        command -v "$tool" >/dev/null || { echo "test-habits: needs $tool (tests/deps.sh installs it)" >&2; exit 1; }
+done
 t_init habits
 
 sandbox_trap
@@ -62,7 +66,7 @@ app_pids() { # APP N: the app processes (the shims' children) of instances 0..N-
 
 heading "pmgen start SCRIPT"
 # shellcheck disable=SC2016
-if sandbox_sh 'cd "$1" && pmgen start server.js -i 2 --name api --port "$2" --env GREETING=adhoc' "$SRV" "$API" \
+if sandbox_sh 'cd "$1" && pmgen start server.js -i 2 --name api --port "$2" --env GREETING=adhoc --max-memory-restart 300M' "$SRV" "$API" \
         >"$T_WORK/start.out" 2>&1; then
         show start
 else
@@ -87,7 +91,7 @@ got=$(answers "$API" 30 | paste -sd , -)
 [ "$got" = "0 adhoc None,1 adhoc None" ] && pass "both instances answer" "$got" || fail "both instances answer" "$got"
 pids=$(app_pids api 2)
 # shellcheck disable=SC2016
-sandbox_sh 'cd "$1" && pmgen start server.js -i 2 --name api --port "$2" --env GREETING=adhoc' "$SRV" "$API" >"$T_WORK/again.out" 2>&1 || :
+sandbox_sh 'cd "$1" && pmgen start server.js -i 2 --name api --port "$2" --env GREETING=adhoc --max-memory-restart 300M' "$SRV" "$API" >"$T_WORK/again.out" 2>&1 || :
 if grep -q "nothing to do" "$T_WORK/again.out" && [ "$(app_pids api 2)" = "$pids" ]; then
         pass "the same start again" "nothing to do; the app processes kept ($pids)"
 else
@@ -270,8 +274,9 @@ rc=0
 p2 id restart 0 || rc=$?
 [ "$rc" = 2 ] && grep -q "name the app" "$T_WORK/id.out" && pass "pm2 restart 0" "exit 2: process ids named as such" || fail "pm2 restart 0" "exit $rc"
 rc=0
-p2 unknown dashboard || rc=$?
-[ "$rc" = 2 ] && grep -q "pmgen ls" "$T_WORK/unknown.out" && pass "pm2 dashboard" "exit 2, names pmgen ls" || fail "pm2 dashboard" "exit $rc"
+p2 unknown deploy production update || rc=$?
+[ "$rc" = 2 ] && grep -q "deploy tool" "$T_WORK/unknown.out" && pass "pm2 deploy" "exit 2, names the way: $(cat "$T_WORK/unknown.out")" ||
+        fail "pm2 deploy" "exit $rc"
 p2 delete delete ecosystem.config.js || { show delete; fail "delete FILE" "exit $?"; }
 gone() { [ "$(unit_prop web@0.service LoadState)" = not-found ] && [ "$(unit_prop jobs@0.service LoadState)" = not-found ]; }
 if gone && ! sandbox_exec test -e /etc/pmgen/ecosystem.config.ini && instances_are api 2; then
@@ -280,6 +285,58 @@ else
         show delete
         fail "delete ecosystem.config.js" "web@0 $(unit_prop web@0.service LoadState), jobs@0 $(unit_prop jobs@0.service LoadState)"
 fi
+
+heading "pmgen monit, driven in tmux"
+TMUX_SOCK=pmgen-habits-$$
+# shellcheck disable=SC2034 # read by tests/sandbox/lib.sh's traps
+SANDBOX_ON_EXIT="$SANDBOX_ON_EXIT; tmux -L $TMUX_SOCK kill-server 2>/dev/null || :"
+tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -s monit -x 150 -y 40 \; set-option -g remain-on-exit on \; \
+        respawn-pane -k -t monit "nsenter -t $SANDBOX_PID -a env -i PATH=$SANDBOX_PATH HOME=/root LANG=C.UTF-8 TERM=screen pmgen monit" ||
+        fatal "tmux" "cannot start pmgen monit in tmux"
+screen_() { tmux -L "$TMUX_SOCK" capture-pane -p -t monit 2>/dev/null | tee "$T_WORK/monit.screen"; }
+# A row of the screen: "> api 0 PID online UPTIME RESTARTS CPU MEM / LIMIT [bar]"
+monit_row() { # INSTANCE → "PID MEMORY LIMIT" of api's row
+        screen_ | sed -n "s/^[> ] api  *$1  *\([0-9][0-9]*\)  *online  *[^ ]*  *[0-9]*  *[0-9.]*%  *\([^ ]*\) \/ \([^ ]*\).*/\1 \2 \3/p"
+}
+both_shown() { [ -n "$(monit_row 0)" ] && [ -n "$(monit_row 1)" ] && screen_ | grep -q "^-- journal: api"; }
+to_bytes() { python3 -c 'import sys; v=sys.argv[1]; u={"b":1,"kb":1024,"mb":1024**2,"gb":1024**3};
+import re; m=re.fullmatch(r"([0-9.]+)(b|kb|mb|gb)", v); print(int(float(m.group(1))*u[m.group(2)]) if m else -1)' "$1"; }
+check_monit() {
+        local i pid mem lim cur
+        for i in 0 1; do
+                read -r pid mem lim <<<"$(monit_row "$i")"
+                [ "$pid" = "$(box_children "$(unit_prop "api@$i.service" MainPID)")" ] || { echo "api@$i: pid $pid"; return 1; }
+                cur=$(unit_prop "api@$i.service" MemoryCurrent)
+                mem=$(to_bytes "$mem")
+                python3 -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if 0.5*b <= a <= 2*b else 1)' \
+                        "$mem" "$cur" || { echo "api@$i: memory $mem vs MemoryCurrent $cur"; return 1; }
+                [ "$lim" = 300.0mb ] || { echo "api@$i: limit $lim"; return 1; }
+        done
+}
+if wait_until 15 both_shown && why=$(check_monit); then
+        pass "the screen" "api 0 and 1: pids = the shims' children, memory = MemoryCurrent ±2×, limit 300.0mb; the journal of api"
+else
+        sed 's/^/   | /' "$T_WORK/monit.screen"
+        fail "the screen" "${why:-not both instances}"
+fi
+before=$(app_pids api 2)
+tmux -L "$TMUX_SOCK" send-keys -t monit r
+reloaded() { screen_ | grep -q "reload api: done"; }
+if wait_until 30 reloaded && after=$(app_pids api 2) && instances_are api 2 &&
+        ! grep -qw -F -e "${before%% *}" -e "${before##* }" <<<"$after"; then
+        pass "r reloads" "'reload api: done'; api's app processes $before → $after"
+else
+        sed 's/^/   | /' "$T_WORK/monit.screen"
+        fail "r reloads" "app processes $before → $(app_pids api 2)"
+fi
+tmux -L "$TMUX_SOCK" send-keys -t monit q
+quit_() { [ "$(tmux -L "$TMUX_SOCK" display-message -p -t monit '#{pane_dead}' 2>/dev/null)" = 1 ]; }
+if wait_until 10 quit_ && [ "$(tmux -L "$TMUX_SOCK" display-message -p -t monit '#{pane_dead_status}')" = 0 ]; then
+        pass "q quits" "exit status 0"
+else
+        fail "q quits" "pane dead: $(tmux -L "$TMUX_SOCK" display-message -p -t monit '#{pane_dead}' 2>&1)"
+fi
+tmux -L "$TMUX_SOCK" kill-server 2>/dev/null || :
 
 heading "pmgen delete api"
 main0=$(unit_prop api@0.service MainPID)

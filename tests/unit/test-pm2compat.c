@@ -130,7 +130,9 @@ static void test_map(void **state) {
         map_one("pm2 --help", false, "HELP");
         /* errors that name the pmgen way */
         map_one("pm2 restart 0", false, "ERROR pm2 restart 0: PM2's process ids do not exist under pmgen");
-        map_one("pm2 monit", false, "ERROR pm2 monit: not under pmgen: `pmgen ls`");
+        map_one("pm2 monit", false, "pmgen monit");
+        map_one("pm2 dashboard", true, "pmgen monit --user");
+        map_one("pm2 serve", false, "ERROR pm2 serve: not under pmgen");
         map_one("pm2 deploy production update", false, "ERROR pm2 deploy: not under pmgen");
         map_one("pm2 module:install pm2-logrotate", false, "ERROR pm2 module:install: not under pmgen");
         map_one("pm2 frobnicate", false, "ERROR pm2 frobnicate: unknown command; pmgen-pm2(1)");
