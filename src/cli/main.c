@@ -296,7 +296,17 @@ int main(int argc, char **argv) {
                 argv++;
         } else
                 cmd = NULL;
-        /* `pmgen start SCRIPT|FILE|APP` takes PM2's flags: its own parser (adhoc.c). */
+        /* `pmgen start SCRIPT|FILE|APP` takes PM2's flags: its own parser (adhoc.c). The global flags
+         * without a value may come first: `pmgen --user start app.js`. */
+        for (int i = 1; !cmd && i < argc; i++) {
+                if (strcmp(argv[i], "start") == 0) {
+                        memmove(argv + i, argv + i + 1, (size_t) (argc - i) * sizeof(char *));
+                        return adhoc_main(argc - 1, argv);
+                }
+                if (strcmp(argv[i], "--user") != 0 && strcmp(argv[i], "-q") != 0 && strcmp(argv[i], "--quiet") != 0 &&
+                    strcmp(argv[i], "--dry-run") != 0)
+                        break;
+        }
         if (cmd && strcmp(cmd, "start") == 0)
                 return adhoc_main(argc, argv);
         /* `pmgen scale APP -1`: a count, not an option. */

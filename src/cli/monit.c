@@ -457,6 +457,7 @@ int cmd_monit(const verb_opts *o) {
         sigset_t mask;
         int sfd = -1, errfd = -1, ret;
         bool quit = false, stale = true;
+        unsigned ticks = 0;
 
         if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
                 fprintf(stderr, "pmgen monit: needs a terminal (`pmgen ls --json` is for scripts)\n");
@@ -501,6 +502,9 @@ int cmd_monit(const verb_opts *o) {
                 strbuf screen = STRBUF_INIT;
                 monit_row *view_rows;
 
+                /* the declarations again every few seconds: apps applied, scaled or deleted meanwhile */
+                if (++ticks % 5 == 0)
+                        stale = true;
                 if (stale) {
                         app_set_free(&s);
                         if (app_set_load(o, &s, true) != 0) {
