@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `pmgen start` as PM2 users type it (pmgen(1), START):
+/* `pmgen start` as PM2 users type it (pmgen(1), start):
  *
  *   pmgen start SCRIPT [-i N|max] [--name NAME] [--port P] [--env K=V…] [--cwd DIR]
  *                      [--interpreter X] [--max-memory-restart 300M] [--cron "…"] [-- ARGS…]
@@ -17,8 +17,9 @@
  * does; --only applies just the apps it names and keeps the others of that file
  * as they were applied before.
  *
- * The pure parts (the form, the flags, the INI text) do no I/O and are tested in
- * tests/unit/test-adhoc.c; adhoc_main() is the edge. */
+ * The pure parts (the form, the flags, the INI text; adhoc.c) do no I/O and are
+ * tested in tests/unit/test-adhoc.c; adhoc_main() and adhoc_delete() are the edge
+ * (start.c). */
 #pragma once
 
 #include <stdbool.h>
@@ -79,6 +80,10 @@ char *adhoc_default_name(const char *script);
  * [NAME env]. 0, -EINVAL (diagnostics) or -ENOMEM. Pure. */
 int adhoc_to_ini(const adhoc_req *r, const char *name, const char *script_abs, const char *cwd_abs, strbuf *out,
                  diag_list *dl);
+
+/* An app name start accepts: letters, digits, '_', '.', '-', at most 64, not
+ * starting with '-' or '.', not `all`. Pure. */
+bool adhoc_name_ok(const char *s);
 
 /* --only "a,b" contains NAME. Pure. */
 bool only_has(const char *only, const char *name);

@@ -296,7 +296,7 @@ int main(int argc, char **argv) {
                 argv++;
         } else
                 cmd = NULL;
-        /* `pmgen start SCRIPT|FILE|APP` takes PM2's flags: its own parser (adhoc.c). The global flags
+        /* `pmgen start SCRIPT|FILE|APP` takes PM2's flags: its own parser (adhoc.h). The global flags
          * without a value may come first: `pmgen --user start app.js`. */
         for (int i = 1; !cmd && i < argc; i++) {
                 if (strcmp(argv[i], "start") == 0) {
