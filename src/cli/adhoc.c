@@ -420,9 +420,12 @@ int adhoc_parse(int argc, char **argv, bool (*is_file)(const char *path), adhoc_
         }
         if (q == 0 && r.target)
                 r.form = start_form_of(r.target, is_file && is_file(r.target));
-        if (q == 0 && r.n_args && r.form != START_SCRIPT)
-                q = fail(err, "arguments after -- go to a script; %s is %s", r.target,
-                         r.form == START_APP ? "an app name" : "an ecosystem file");
+        if (q == 0 && r.n_args && r.form == START_APP)
+                q = fail(err, "arguments after -- go to a script; '%s' is not a file here, so it names an app (a program "
+                              "such as npm: give its path, `pmgen start \"$(command -v npm)\" --name app -- start`)",
+                         r.target);
+        else if (q == 0 && r.n_args && r.form != START_SCRIPT)
+                q = fail(err, "arguments after -- go to a script; %s is an ecosystem file", r.target);
         for (size_t k = 0; q == 0 && k < ng; k++) {
                 const flag *f = g[k].f;
                 const char *v = g[k].val, *bad;
@@ -437,7 +440,9 @@ int adhoc_parse(int argc, char **argv, bool (*is_file)(const char *path), adhoc_
                                 q = fail(err, "%s goes with a script or an ecosystem file; '%s' is not a file here, so it "
                                               "names an app%s",
                                          dash, r.target,
-                                         f->kind == F_INST ? " (`pmgen scale APP N` changes its instances)" : "");
+                                         f->kind == F_INST ? " (`pmgen scale APP N` changes its instances)"
+                                                           : " (a program such as npm: give its path, `pmgen start "
+                                                             "\"$(command -v npm)\" --name app -- start`)");
                         else
                                 q = fail(err, "%s does not go with %s", dash, bad);
                         break;

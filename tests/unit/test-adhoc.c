@@ -156,6 +156,7 @@ static void test_ini(void **state) {
         ini_one((const char *[]){ "app.js", "--name", NULL }, NULL, "--name needs a value");
         ini_one((const char *[]){ "api", "-i", "2", NULL }, NULL, "names an app (`pmgen scale APP N`");
         ini_one((const char *[]){ "api", "--", "x", NULL }, NULL, "arguments after -- go to a script");
+        ini_one((const char *[]){ "npm", "--name", "app", NULL }, NULL, "give its path, `pmgen start \"$(command -v npm)\"");
         ini_one((const char *[]){ "ecosystem.config.js", "--name", "x", NULL }, NULL, "--name does not go with an ecosystem file");
         ini_one((const char *[]){ "ecosystem.config.js", "--env", "A=b", NULL }, NULL, "expected the name of an env_NAME profile");
         ini_one((const char *[]){ NULL }, NULL, "expected SCRIPT, ecosystem FILE or APP|all");
