@@ -431,6 +431,10 @@ int adhoc_parse(int argc, char **argv, bool (*is_file)(const char *path), adhoc_
                 const char *v = g[k].val, *bad;
                 char dash[48];
 
+                /* -e is PM2's --error for a script; for an ecosystem file it is pmgen's -e, --env */
+                if (r.form == START_ECOSYSTEM && g[k].shrt && f->shrt == 'e')
+                        f = find_long("env", 3);
+
                 if (g[k].shrt || !f->lng)
                         snprintf(dash, sizeof(dash), "-%c", f->shrt);
                 else
@@ -583,7 +587,19 @@ int adhoc_to_ini(const adhoc_req *r, const char *name, const char *script_abs, c
         if (q == 0 && cwd_abs)
                 q = obj_str(ao, "cwd", cwd_abs, w);
         for (size_t i = 0; q == 0 && i < r->n_kv; i++) {
-                q = r->kv[i].list ? obj_words(ao, r->kv[i].key, r->kv[i].val, w) : obj_str(ao, r->kv[i].key, r->kv[i].val, w);
+                const char *k = r->kv[i].key;
+
+                /* log files as PM2 takes them: relative to the working directory */
+                if (cwd_abs && r->kv[i].val[0] != '/' &&
+                    (strcmp(k, "out_file") == 0 || strcmp(k, "error_file") == 0 || strcmp(k, "log_file") == 0)) {
+                        strbuf p = STRBUF_INIT;
+
+                        strbuf_addf(&p, "%s/%s", cwd_abs, r->kv[i].val);
+                        q = p.oom ? -ENOMEM : obj_str(ao, k, strbuf_str(&p), w);
+                        strbuf_free(&p);
+                        continue;
+                }
+                q = r->kv[i].list ? obj_words(ao, k, r->kv[i].val, w) : obj_str(ao, k, r->kv[i].val, w);
                 /* PM2: -i puts the ao in cluster mode */
                 if (q == 0 && strcmp(r->kv[i].key, "instances") == 0)
                         q = obj_str(ao, "exec_mode", "cluster", w);

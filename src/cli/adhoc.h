@@ -76,8 +76,9 @@ char *adhoc_default_name(const char *script);
 
 /* The declaration of a parsed script request, in pmgen's INI form (write.h): one
  * [NAME] section with script = script_abs, cwd = cwd_abs, the flags' keys in
- * command-line order (exec_mode = cluster when -i was given), args, then
- * [NAME env]. 0, -EINVAL (diagnostics) or -ENOMEM. Pure. */
+ * command-line order (exec_mode = cluster when -i was given; relative -o, -e, -l
+ * files made absolute under cwd_abs), args, then [NAME env]. 0, -EINVAL
+ * (diagnostics) or -ENOMEM. Pure. */
 int adhoc_to_ini(const adhoc_req *r, const char *name, const char *script_abs, const char *cwd_abs, strbuf *out,
                  diag_list *dl);
 

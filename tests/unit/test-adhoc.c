@@ -132,6 +132,11 @@ static void test_ini(void **state) {
         /* a later flag replaces an earlier one; -f and --update-env are accepted */
         ini_one((const char *[]){ "app.js", "-i", "2", "-i4", "-f", "--update-env", "--kill-timeout", "3s", NULL },
                 "[app]\nscript = /srv/app/app.js\ncwd = /srv/app\ninstances = 4\nexec_mode = cluster\nkill_timeout = 3s\n", NULL);
+        /* log files relative to the working directory, as PM2 takes them */
+        ini_one((const char *[]){ "app.js", "-e", "err.log", "-o", "/var/log/out.log", "-l", "logs/all.log", NULL },
+                "[app]\nscript = /srv/app/app.js\ncwd = /srv/app\nerror_file = /srv/app/err.log\n"
+                "out_file = /var/log/out.log\nlog_file = /srv/app/logs/all.log\n",
+                NULL);
         /* a value that needs quoting reaches the file quoted */
         ini_one((const char *[]){ "app.js", "--env", "A= lead; x", NULL },
                 "[app]\nscript = /srv/app/app.js\ncwd = /srv/app\n\n[app env]\nA = \" lead\\x3b x\"\n", NULL);
@@ -167,6 +172,7 @@ static void test_forms_parsed(void **state) {
                          (char *) "--env", (char *) "production", (char *) "--user", (char *) "--dry-run" };
         char *argv2[] = { (char *) "pmgen", (char *) "api", (char *) "--user" };
         char *argv3[] = { (char *) "pmgen", (char *) "api", (char *) "-i", (char *) "2" };
+        char *argv4[] = { (char *) "pmgen", (char *) "apps.ini", (char *) "-e", (char *) "live" };
         adhoc_req r;
         char *err = NULL;
 
@@ -180,6 +186,11 @@ static void test_forms_parsed(void **state) {
         assert_int_equal(adhoc_parse(3, argv2, no_file, &r, &err), 0);
         assert_int_equal(r.form, START_APP);
         assert_true(r.user);
+        adhoc_req_free(&r);
+        /* -e: --env for an ecosystem file (PM2's --error for a script) */
+        assert_int_equal(adhoc_parse(4, argv4, no_file, &r, &err), 0);
+        assert_string_equal(r.profile, "live");
+        assert_int_equal(r.n_kv, 0);
         adhoc_req_free(&r);
         /* an existing file named like an app is a script */
         assert_int_equal(adhoc_parse(4, argv3, all_files, &r, &err), 0);
