@@ -189,6 +189,8 @@ install: $(B)/pmgen $(B)/pmgen-shim $(B)/libpmgen-bind.so
 	install -d $(DESTDIR)$(SYSTEMD_GENERATOR_DIR) $(DESTDIR)$(SYSTEMD_USER_GENERATOR_DIR)
 	ln -sf $(BINDIR)/pmgen $(DESTDIR)$(SYSTEMD_GENERATOR_DIR)/pmgen-generator
 	ln -sf $(BINDIR)/pmgen $(DESTDIR)$(SYSTEMD_USER_GENERATOR_DIR)/pmgen-user-generator
+	# PM2's command line (pmgen-pm2(1)); `pm2` itself is left to the pmgen-pm2-compat package's alternative
+	ln -sf pmgen $(DESTDIR)$(BINDIR)/pmgen-pm2
 	install -Dm644 units/pmgen.target $(DESTDIR)$(SYSTEMD_USER_UNIT_DIR)/pmgen.target
 	install -Dm644 contrib/sysctl.d/60-pmgen.conf $(DESTDIR)$(SYSCTL_DIR)/60-pmgen.conf
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
@@ -198,7 +200,7 @@ install: $(B)/pmgen $(B)/pmgen-shim $(B)/libpmgen-bind.so
 	install -Dm644 contrib/completions/_pmgen $(DESTDIR)$(ZSH_COMPLETION_DIR)/_pmgen
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/pmgen $(DESTDIR)$(PKGLIBEXECDIR)/pmgen-shim $(DESTDIR)$(PKGDATADIR)/node-preload.cjs \
+	rm -f $(DESTDIR)$(BINDIR)/pmgen $(DESTDIR)$(BINDIR)/pmgen-pm2 $(DESTDIR)$(PKGLIBEXECDIR)/pmgen-shim $(DESTDIR)$(PKGDATADIR)/node-preload.cjs \
 		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen.target $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pmgen-ns@.target \
 		$(DESTDIR)$(PKGLIBEXECDIR)/libpmgen-bind.so \
 		$(DESTDIR)$(SYSTEMD_GENERATOR_DIR)/pmgen-generator $(DESTDIR)$(SYSTEMD_USER_GENERATOR_DIR)/pmgen-user-generator \

@@ -16,7 +16,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 # bash: one line per case, "LINE|expected candidates" (sorted, space-separated; LINE ends where the cursor is).
-bash_cases='pmgen |apply check convert delete describe env generate generator help import logs ls reload reset restart scale start status stop
+bash_cases='pmgen |apply check convert delete describe env generate generator help import logs ls monit reload reset restart scale start status stop
 pmgen re|reload reset restart
 pmgen --|--help --quiet --user --version
 pmgen logs --|--err --follow --json --lines --quiet --time --user
@@ -32,7 +32,12 @@ pmgen apply |apps.ini ecosystem.config.js out.d
 pmgen generate apps.ini -o |out.d
 pmgen scale api |+1 -1
 pmgen ls |
-pmgen help st|start status stop'
+pmgen help st|start status stop
+pmgen start --na|--name
+pmgen start --i|--instances --interpreter
+pmgen start --cwd |out.d
+pmgen start a|all apps.ini
+pmgen monit --|--user'
 
 # FILE: the completion file to source, or "-" for bash-completion's own loader (as an interactive bash does).
 bash_complete() { # FILE LINE → candidates
@@ -132,7 +137,7 @@ while IFS='|' read -r line want; do
 done <<<"$bash_cases"
 
 # zsh offers the same, bar bash's -x short forms it lists separately and aliases it hides.
-zsh_cases='pmgen |apply check convert delete describe env generate generator help import logs ls reload reset restart scale start status stop
+zsh_cases='pmgen |apply check convert delete describe env generate generator help import logs ls monit reload reset restart scale start status stop
 pmgen re|reload reset restart
 pmgen logs --|--err --follow --json --lines --quiet --time --user
 pmgen restart --|--quiet --update-env --user
@@ -142,7 +147,9 @@ pmgen apply --env |production
 pmgen apply apps.ini --env |live staging
 pmgen apply |apps.ini ecosystem.config.js out.d
 pmgen scale api |+1 -1
-pmgen restart |all'
+pmgen restart |all
+pmgen start --na|--name
+pmgen start a|all apps.ini'
 while IFS='|' read -r line want; do
         check zsh "$line" "$want" "$(zsh_complete "$dir" "$line")"
 done <<<"$zsh_cases"
@@ -158,6 +165,7 @@ app_cases='pmgen --user restart |all api web
 pmgen restart --user |all api web
 pmgen logs --user w|web
 pmgen describe --user |api web
+pmgen start --user w|web
 pmgen restart |all'
 while IFS='|' read -r line want; do
         check bash "$line" "$want" "$(bash_complete "$dir/pmgen.bash" "$line")"

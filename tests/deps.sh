@@ -6,7 +6,7 @@ set -eu
 # zsh run the completion tests. lintian (~100 MB with its Perl stack, and slow) is left out: `make deb` and the
 # package test run it when it is installed (apt-get install lintian); `make rpm` needs rpm.
 PKGS="build-essential pkg-config libsystemd-dev libinih-dev libcmocka-dev clang valgrind mandoc
-      nodejs systemd util-linux procps iproute2 curl python3 debhelper dpkg-dev bash-completion zsh
+      nodejs systemd util-linux procps iproute2 curl python3 debhelper dpkg-dev bash-completion zsh jq tmux
       ${PMGEN_DEPS_EXTRA:-}"
 missing=""
 for p in $PKGS; do

@@ -85,9 +85,9 @@ _pmgen() {
         COMPREPLY=()
 
         local commands="check generate convert apply ls status logs start stop restart reload reset scale delete describe env
-                import generator help"
+                monit import generator help"
         # Options that take a value (as separate word or after =).
-        local valued='@(-e|--env|-o|--output|-n|--lines|--to|--shim|--node-preload|--bind-preload)'
+        local valued='@(-e|--env|-o|--output|-n|--lines|--to|--shim|--node-preload|--bind-preload|-i|--instances|--name|--port|--cwd|--interpreter|--node-args|--max-memory-restart|-c|--cron|--only)'
 
         # The command, the positional arguments before the cursor, and --user.
         local cmd='' i w user=0 npos=0
@@ -132,7 +132,12 @@ _pmgen() {
                 case $opt in
                 -e | --env) mapfile -t vals < <(_pmgen_profiles "${pos[@]}") ;;
                 --to) vals=(ini js json) ;;
-                -n | --lines) return 0 ;;
+                -n | --lines | -i | --instances | --name | --port | --interpreter | --node-args | --max-memory-restart | \
+                        -c | --cron | --only) return 0 ;;
+                --cwd)
+                        _pmgen_dirs
+                        return 0
+                        ;;
                 -o | --output | --shim | --node-preload | --bind-preload)
                         if [[ $cur == --*=* ]]; then
                                 if [[ $cmd == generate ]]; then
@@ -161,10 +166,13 @@ _pmgen() {
         apply) opts="-e --env --user --dry-run --prune -q --quiet" ;;
         ls | status | list) opts="--json --user -q --quiet" ;;
         logs | log) opts="-n --lines -f --follow --err --time --json --user -q --quiet" ;;
-        start | stop | reload | reset) opts="--user -q --quiet" ;;
+        start) opts="-i --instances -n --name --port --env --cwd --interpreter --node-args --max-memory-restart -c --cron
+                -w --watch --only --dry-run --user -q --quiet" ;;
+        stop | reload | reset) opts="--user -q --quiet" ;;
         restart) opts="--update-env --user -q --quiet" ;;
         scale | delete | del) opts="--dry-run --user -q --quiet" ;;
         describe | show | env) opts="--user -q --quiet" ;;
+        monit) opts="--user" ;;
         import) opts="-o --output --to --apply -e --env --dry-run --all-env --user -q --quiet" ;;
         generator) opts="--user -q --quiet" ;;
         *) opts="" ;;
@@ -184,7 +192,17 @@ _pmgen() {
                 [[ $cmd == convert ]] && ((npos >= 1)) && return 0
                 _pmgen_files '@(js|cjs|mjs|json|ini)'
                 ;;
-        logs | log | start | stop | restart | reload | reset | delete | del | describe | show | env | scale)
+        start)
+                # pmgen start SCRIPT|FILE|APP: files, then the apps and all
+                ((npos == 0)) || return 0
+                _pmgen_files '@(js|cjs|mjs|ts|py|rb|sh|php|pl|json|ini)'
+                mapfile -t apps < <(_pmgen_apps "$user")
+                apps+=(all)
+                local -a more
+                mapfile -t more < <(compgen -W "${apps[*]}" -- "$cur")
+                COMPREPLY+=("${more[@]}")
+                ;;
+        logs | log | stop | restart | reload | reset | delete | del | describe | show | env | scale)
                 if ((npos == 0)); then
                         mapfile -t apps < <(_pmgen_apps "$user")
                         case $cmd in

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adhoc.h"
 #include "apply.h"
 #include "cli.h"
 #include "compile.h"
@@ -19,6 +20,8 @@
 #include "generator.h"
 #include "host.h"
 #include "import.h"
+#include "monit.h"
+#include "pm2compat.h"
 #include "verbs.h"
 #include "write.h"
 
@@ -41,6 +44,10 @@ static const char usage_text[] =
         "  ls | status               instances: pid, uptime, restarts, status, cpu, memory\n"
         "  logs [APP]                the apps' journal records; --lines N, -f, --err, --json\n"
         "  start|stop APP|all        start or stop an app's target\n"
+        "  start SCRIPT [PM2 flags]  declare a script as an app (/etc/pmgen/NAME.ini) and\n"
+        "                            apply it: -i N|max, --name, --port, --env K=V, --cwd,\n"
+        "                            ... (pmgen start --help); start FILE [--only A,B]\n"
+        "                            applies an ecosystem file\n"
         "  restart APP|all           restart its instances; --update-env regenerates first\n"
         "  reload APP|all            reload the instances one at a time\n"
         "  scale APP N|+N|-N         change its instance count in the declaration, converge\n"
@@ -49,6 +56,8 @@ static const char usage_text[] =
         "  reset APP|all             start an app that reached max_restarts (errored) again\n"
         "  env APP                   the environment an instance runs with, and where each variable\n"
         "                            comes from (declared values masked)\n"
+        "  monit                     a live view: instances, cpu, memory/limit, journal;\n"
+        "                            keys r reload, R restart, up/down, PgUp/PgDn, q\n"
         "  import [DUMP]             PM2's dump.pm2 as a declaration (-o FILE, --apply)\n"
         "  generator DIR [DIR DIR]   run the systemd generator (as pmgen-generator does)\n"
         "\n"
@@ -235,6 +244,7 @@ static const command commands[] = {
         { "describe", "show", O_USER, 1, 1, "APP" },
         { "reset", NULL, O_USER, 1, 1, "APP|all" },
         { "env", NULL, O_USER, 1, 1, "APP" },
+        { "monit", NULL, O_USER, 0, 0, "" },
         { "import", NULL, O_USER | O_OUTPUT | O_TO | O_APPLY | O_ENV | O_DRY | O_ALLENV, 0, 1, "[DUMP]" },
         { "generator", NULL, O_USER, 1, 3, "DIR [DIR DIR]" },
         { "help", NULL, 0, 0, 1, "" },
@@ -284,6 +294,9 @@ int main(int argc, char **argv) {
         /* The systemd generator: the same binary under another name. */
         if (strcmp(base, "pmgen-generator") == 0 || strcmp(base, "pmgen-user-generator") == 0)
                 return generator_main(argc, argv, generator_is_user(getenv("SYSTEMD_SCOPE"), base));
+        /* PM2's command line (pmgen-pm2(1)): the pmgen-pm2-compat package's `pm2` alternative. */
+        if (strcmp(base, "pm2") == 0 || strcmp(base, "pmgen-pm2") == 0)
+                return pm2_main(argc, argv);
 
         if (argc >= 2 && argv[1][0] != '-') {
                 cmd = argv[1];
@@ -292,6 +305,19 @@ int main(int argc, char **argv) {
                 argv++;
         } else
                 cmd = NULL;
+        /* `pmgen start SCRIPT|FILE|APP` takes PM2's flags: its own parser (adhoc.h). The global flags
+         * without a value may come first: `pmgen --user start app.js`. */
+        for (int i = 1; !cmd && i < argc; i++) {
+                if (strcmp(argv[i], "start") == 0) {
+                        memmove(argv + i, argv + i + 1, (size_t) (argc - i) * sizeof(char *));
+                        return adhoc_main(argc - 1, argv);
+                }
+                if (strcmp(argv[i], "--user") != 0 && strcmp(argv[i], "-q") != 0 && strcmp(argv[i], "--quiet") != 0 &&
+                    strcmp(argv[i], "--dry-run") != 0)
+                        break;
+        }
+        if (cmd && strcmp(cmd, "start") == 0)
+                return adhoc_main(argc, argv);
         /* `pmgen scale APP -1`: a count, not an option. */
         bool negative_count = false;
 
@@ -465,9 +491,11 @@ int main(int argc, char **argv) {
                 return cmd_scale(&c.v, args[0], args[1]);
         }
         if (strcmp(cd->name, "delete") == 0)
-                return cmd_delete(&c.v, args[0]);
+                return adhoc_delete(&c.v, args[0]);
         if (strcmp(cd->name, "describe") == 0)
                 return cmd_describe(&c.v, args[0]);
+        if (strcmp(cd->name, "monit") == 0)
+                return cmd_monit(&c.v);
         if (strcmp(cd->name, "import") == 0) {
                 if ((c.v.profile || c.v.dry_run) && !c.v.apply)
                         return usage_error("%s", "import: --env and --dry-run go with --apply");

@@ -12,6 +12,8 @@
 #     /run/systemd/generator, their main process is the installed /usr/libexec/pmgen/pmgen-shim, both
 #     instances answer HTTP, `systemctl status` shows the generated units active;
 #   - the installed completions complete the running app's name (bash-completion's loader, zsh's fpath);
+#   - pmgen-pm2-compat makes /usr/bin/pm2 the alternative for pmgen-pm2 (pm2 jlist sees the app), and its
+#     removal takes the alternative away;
 #   - `dpkg -r pmgen` stops the app, removes the files and the generated units, and keeps /etc/pmgen.
 # Port 18400.
 #
@@ -197,6 +199,32 @@ for sh in bash zsh; do
                 fail "$sh completion" "'pmgen restart <TAB>' → '$got', expected 'all hello'"
         fi
 done
+
+heading "pmgen-pm2-compat: /usr/bin/pm2 as an alternative"
+compat=("$(dirname -- "$DEB")"/pmgen-pm2-compat_*.deb)
+if [ ! -f "${compat[0]}" ]; then
+        fail "pmgen-pm2-compat" "no pmgen-pm2-compat_*.deb beside $DEB"
+elif ! sandbox_exec env DEBIAN_FRONTEND=noninteractive dpkg -i "${compat[0]}" >"$T_WORK/dpkg-i-compat.log" 2>&1; then
+        sed 's/^/   | /' "$T_WORK/dpkg-i-compat.log"
+        fail "dpkg -i pmgen-pm2-compat" "could not install ${compat[0]}"
+else
+        alt=$(sandbox_exec readlink /usr/bin/pm2 || :),$(sandbox_exec readlink -f /usr/bin/pm2 || :)
+        running=$(sandbox_exec pm2 jlist | python3 -c 'import json,sys; print(sum(1 for p in json.load(sys.stdin) if p["name"] == "hello" and p["pm2_env"]["status"] == "online"))' || :)
+        if [ "$alt" = /etc/alternatives/pm2,/usr/bin/pmgen ] && [ "$running" = 2 ] &&
+                sandbox_exec test -e "$(sandbox_exec readlink -f /usr/share/man/man1/pm2.1.gz)"; then
+                pass "pm2 is pmgen's" "/usr/bin/pm2 → /etc/alternatives/pm2 → /usr/bin/pmgen-pm2; pm2 jlist: 2 hello online; man pm2 is pmgen-pm2(1)"
+        else
+                fail "pm2 is pmgen's" "/usr/bin/pm2: $alt; pm2 jlist: $running online"
+        fi
+        sandbox_exec env DEBIAN_FRONTEND=noninteractive dpkg -r pmgen-pm2-compat >"$T_WORK/dpkg-r-compat.log" 2>&1 ||
+                fail "dpkg -r pmgen-pm2-compat" "$(cat "$T_WORK/dpkg-r-compat.log")"
+        if ! sandbox_exec test -e /usr/bin/pm2 && ! sandbox_exec test -L /usr/bin/pm2 &&
+                ! sandbox_exec update-alternatives --query pm2 >/dev/null 2>&1; then
+                pass "dpkg -r pmgen-pm2-compat" "/usr/bin/pm2 and its alternative are gone"
+        else
+                fail "dpkg -r pmgen-pm2-compat" "$(sandbox_exec ls -l /usr/bin/pm2 2>&1)"
+        fi
+fi
 
 heading "dpkg -r pmgen"
 t0=$SECONDS
