@@ -160,6 +160,12 @@ int app_set_load(const verb_opts *o, app_set *s, bool need_bus) {
 }
 
 /* The apps APP names: one app, `all`, or the apps of a namespace. */
+int app_set_select(const verb_opts *o, const char *arg, bool need_bus, app_set *s, known_app ***ret, size_t *n) {
+        int r = app_set_load(o, s, need_bus);
+
+        return r ? r : app_select(s, arg, true, ret, n);
+}
+
 int app_select(app_set *s, const char *arg, bool allow_all, known_app ***ret, size_t *n) {
         known_app **v = calloc(s->n + 1, sizeof(known_app *));
         size_t k = 0;

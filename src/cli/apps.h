@@ -50,6 +50,8 @@ known_app *app_find(app_set *s, const char *name);
 /* The apps APP names: one app, `all` (allow_all), or the apps of a namespace. *ret
  * is malloc'd (free it, not the apps). An exit status (EXIT_NOAPP, reported). */
 int app_select(app_set *s, const char *arg, bool allow_all, known_app ***ret, size_t *n);
+/* app_set_load, then app_select(arg; `all` allowed): what most verbs begin with. An exit status. */
+int app_set_select(const verb_opts *o, const char *arg, bool need_bus, app_set *s, known_app ***ret, size_t *n);
 /* The instances, sorted (running_only: those systemd runs now). *ret malloc'd. */
 int instances_of(app_set *s, const known_app *ka, bool running_only, inst **ret, size_t *n);
 int running_instances(app_set *s, const known_app *ka, inst **in, size_t *n);

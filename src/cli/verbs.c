@@ -299,11 +299,9 @@ int cmd_reload(const verb_opts *o, const char *arg) {
         app_set s = { 0 };
         known_app **apps = NULL;
         size_t napps = 0;
-        int ret = app_set_load(o, &s, true);
+        int ret = app_set_select(o, arg, true, &s, &apps, &napps);
 
         if (ret)
-                goto out;
-        if ((ret = app_select(&s, arg, true, &apps, &napps)))
                 goto out;
         for (size_t a = 0; a < napps && ret == 0; a++) {
                 inst *in = NULL;
@@ -349,11 +347,9 @@ int cmd_restart(const verb_opts *o, const char *arg) {
         app_set s = { 0 };
         known_app **apps = NULL;
         size_t napps = 0;
-        int ret = app_set_load(o, &s, true);
+        int ret = app_set_select(o, arg, true, &s, &apps, &napps);
 
         if (ret)
-                goto out;
-        if ((ret = app_select(&s, arg, true, &apps, &napps)))
                 goto out;
         if (o->update_env) {
                 sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -442,11 +438,9 @@ static int start_or_stop(const verb_opts *o, const char *arg, bool start, bool r
         app_set s = { 0 };
         known_app **apps = NULL;
         size_t napps = 0;
-        int ret = app_set_load(o, &s, true);
+        int ret = app_set_select(o, arg, true, &s, &apps, &napps);
 
         if (ret)
-                goto out;
-        if ((ret = app_select(&s, arg, true, &apps, &napps)))
                 goto out;
         for (size_t a = 0; a < napps; a++) {
                 char t[256];

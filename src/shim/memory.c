@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "shim/memory.h"
+#include "shim/proctree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -145,42 +146,11 @@ int memory_parse_size(const char *s, uint64_t *out) {
         return 0;
 }
 
-/* Reads all of path into buf (NUL-terminated). -EFBIG when it does not fit. */
-static int read_small(const char *path, char *buf, size_t size) {
-        size_t len = 0;
-        ssize_t n;
-        int fd, r = 0;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                n = read(fd, buf + len, size - 1 - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = -errno;
-                        break;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len == size - 1) {
-                        r = -EFBIG;
-                        break;
-                }
-        }
-        close(fd);
-        if (r == 0)
-                buf[len] = '\0';
-        return r;
-}
-
 int memory_find_cgroup(const char *proc_cgroup_path, const char *root, char *buf, size_t size, int *v1) {
         char text[PROC_CGROUP_MAX];
         int r;
 
-        r = read_small(proc_cgroup_path, text, sizeof(text));
+        r = proctree_read_file(proc_cgroup_path, text, sizeof(text));
         if (r < 0)
                 return r;
         return memory_cgroup_file(text, root, buf, size, v1);
@@ -190,6 +160,6 @@ int memory_read_cgroup(const char *path, int v1, uint64_t *out) {
         char text[MEMORY_STAT_MAX];
         int r;
 
-        r = read_small(path, text, sizeof(text));
+        r = proctree_read_file(path, text, sizeof(text));
         return r < 0 ? r : memory_parse_stat(text, v1, out);
 }

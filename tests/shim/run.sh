@@ -50,7 +50,8 @@ CFLAGS_T="-std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE"
 gcc $CFLAGS_T -o "$T/child" "$HERE/child.c" &&
 gcc $CFLAGS_T -o "$T/notify-listen" "$HERE/notify-listen.c" &&
 gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-backoff" "$HERE/test-backoff.c" "$ROOT/src/shim/backoff.c" &&
-gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-memory" "$HERE/test-memory.c" "$ROOT/src/shim/memory.c" &&
+gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-memory" "$HERE/test-memory.c" "$ROOT/src/shim/memory.c" \
+        "$ROOT/src/shim/proctree.c" &&
 gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-ipc" "$HERE/test-ipc.c" "$ROOT/src/shim/ipc.c" &&
 gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-envfile" "$HERE/test-envfile.c" "$ROOT/src/shim/envfile.c" \
         "$ROOT/src/shim/control.c" "$ROOT/src/shim/notify.c" &&
