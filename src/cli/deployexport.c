@@ -457,7 +457,8 @@ int deploy_export_render(const value *root, const char *env, const char *file, s
         }
 
         /* ---- the playbook ---- */
-        strbuf_addf(&pb, "- name: Deploy %s (was pm2 deploy %s)\n  hosts: %s\n  serial: 1\n  max_fail_percentage: 0\n", env,
+        strbuf_addf(&pb, "- name: Deploy %s (was pm2 deploy %s)\n  hosts: %s\n  serial: 1\n  max_fail_percentage: 0\n"
+                    "  gather_facts: false\n", env,
                     env, env);
         strbuf_adds(&pb, "  vars:\n    pmgen_deploy_path: ");
         yaml_unsafe(&pb, path);
