@@ -85,7 +85,7 @@ _pmgen() {
         COMPREPLY=()
 
         local commands="check generate convert apply ls status logs start stop restart reload scale delete describe
-                import generator help"
+                import generator deploy-export help"
         # Options that take a value (as separate word or after =).
         local valued='@(-e|--env|-o|--output|-n|--lines|--to|--shim|--node-preload|--bind-preload)'
 
@@ -135,12 +135,12 @@ _pmgen() {
                 -n | --lines) return 0 ;;
                 -o | --output | --shim | --node-preload | --bind-preload)
                         if [[ $cur == --*=* ]]; then
-                                if [[ $cmd == generate ]]; then
+                                if [[ $cmd == generate || $cmd == deploy-export ]]; then
                                         _pmgen_reply -d -- "$val"
                                 else
                                         _pmgen_reply -f -- "$val"
                                 fi
-                        elif [[ $cmd == generate ]]; then
+                        elif [[ $cmd == generate || $cmd == deploy-export ]]; then
                                 _pmgen_dirs
                         else
                                 _pmgen_files ''
@@ -158,7 +158,7 @@ _pmgen() {
         check) opts="-e --env --eval --shim --node-preload --bind-preload -q --quiet" ;;
         generate) opts="-e --env --eval --shim --node-preload --bind-preload -o --output --user -q --quiet" ;;
         convert) opts="-e --env --eval --to -q --quiet" ;;
-        apply) opts="-e --env --user --dry-run --prune -q --quiet" ;;
+        apply) opts="-e --env --user --dry-run --prune --json -q --quiet" ;;
         ls | status | list) opts="--json --user -q --quiet" ;;
         logs | log) opts="-n --lines -f --follow --err --json --user -q --quiet" ;;
         start | stop | reload) opts="--user -q --quiet" ;;
@@ -167,6 +167,7 @@ _pmgen() {
         describe | show) opts="--user -q --quiet" ;;
         import) opts="-o --output --to --apply -e --env --dry-run --all-env --user -q --quiet" ;;
         generator) opts="--user -q --quiet" ;;
+        deploy-export) opts="-o --output -q --quiet" ;;
         *) opts="" ;;
         esac
         if [[ $cur == -* ]]; then
@@ -195,6 +196,10 @@ _pmgen() {
                 elif [[ $cmd == scale && $npos == 1 ]]; then
                         _pmgen_reply -W "+1 -1" -- "$cur"
                 fi
+                ;;
+        deploy-export)
+                # FILE, then ENV (a key of its deploy section: nothing to offer without reading JavaScript)
+                ((npos == 0)) && _pmgen_files '@(js|cjs|mjs|json)'
                 ;;
         import)
                 ((npos == 0)) && _pmgen_files ''
