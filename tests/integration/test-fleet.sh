@@ -264,7 +264,7 @@ in_box fleet1 sed -i 's/^kill_timeout = 4000/kill_timeout = 3000/' /etc/pmgen/de
 heading "a rolling update of the environment under load"
 LOADF=$T_WORK/roll-load
 rm -f "$LOADF.stop" "$LOADF.json"
-setsid python3 "$SANDBOX_REPO/tests/integration/loadgen.py" --port "$WEB" --concurrency 4 --rate 500 --stop-file "$LOADF.stop" \
+setsid python3 "$SANDBOX_REPO/tests/integration/loadgen.py" --port "$WEB" --concurrency 4 --rate 200 --stop-file "$LOADF.stop" \
         --max-seconds 240 --summary "$LOADF.json" </dev/null >"$LOADF.log" 2>&1 &
 LOADS+=("$!")
 sleep 2
@@ -273,6 +273,13 @@ if play roll "$ANS/site.yml" -e app_greeting=v2; then
         pass "rolling run" "$(jq_py roll '", ".join("%s changed=%d" % (h, s["changed"]) for h, s in sorted(j["stats"].items()))') ($((SECONDS - t0)) s)"
 else
         fail "rolling run" "$(play_failures roll)"
+fi
+# What apply --json said it did, as the module returned it, host by host.
+did=$(jq_py roll '" ".join("%s:%s:%s:%s" % (h, a["action"], ",".join(a["restarted"]), ",".join(c["key"] for c in a["changes"])) for p in j["plays"] for t in p["tasks"] if t["task"]["name"].endswith("Apply the declarations") for h, r in sorted(t["hosts"].items()) for a in r.get("apps", []))')
+if [ "$did" = "fleet1:updated:web@0,web@1:env.GREETING fleet2:updated:web@0,web@1:env.GREETING fleet3:updated:web@0,web@1:env.GREETING" ]; then
+        pass "apply --json through the module" "each host: web updated, env.GREETING changed, restarted web@0,web@1"
+else
+        fail "apply --json through the module" "$did"
 fi
 sleep 2
 touch "$LOADF.stop"
