@@ -98,16 +98,15 @@ static int split_commands(const char *s, char ***parts) {
                 bool end = !*p || (!q && (*p == ';' || (p[0] == '&' && p[1] == '&')));
 
                 if (!end) {
-                        if (q && *p == '\\' && p[1] && q == '"') {
-                                strbuf_addc(&cur, *p++);
-                        } else if (q && *p == q)
+                        if (q == '"' && *p == '\\' && p[1])
+                                strbuf_addc(&cur, *p++); /* the escaped character follows */
+                        else if (q && *p == q)
                                 q = 0;
                         else if (!q && (*p == '\'' || *p == '"'))
                                 q = *p;
                         strbuf_addc(&cur, *p);
                         continue;
                 }
-                /* trim */
                 const char *b = strbuf_str(&cur);
                 size_t len = cur.len;
 
@@ -118,12 +117,12 @@ static int split_commands(const char *s, char ***parts) {
                 if (len) {
                         char **nv = realloc(v, (n + 2) * sizeof(char *));
 
-                        if (!nv || !(nv[n] = xstrndup(b, len))) {
-                                free(nv ? nv : v);
-                                strbuf_free(&cur);
-                                return -ENOMEM;
-                        }
+                        if (!nv)
+                                goto oom;
                         v = nv;
+                        v[n] = xstrndup(b, len);
+                        if (!v[n])
+                                goto oom;
                         v[++n] = NULL;
                 }
                 strbuf_truncate(&cur, 0);
@@ -132,15 +131,17 @@ static int split_commands(const char *s, char ***parts) {
                 if (*p == '&')
                         p++;
         }
+        if (cur.oom)
+                goto oom;
         strbuf_free(&cur);
-        if (cur.oom) {
-                for (size_t i = 0; i < n; i++)
-                        free(v[i]);
-                free(v);
-                return -ENOMEM;
-        }
         *parts = v;
         return 0;
+oom:
+        strbuf_free(&cur);
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+        return -ENOMEM;
 }
 
 static void strv_free_(char **v) {

@@ -16,7 +16,8 @@
 #   - a broken declaration fails on the first host with file:line in the task's message; with
 #     max_fail_percentage: 0 the other hosts are not touched, and the first keeps running what it ran;
 #   - `pmgen deploy-export` of an ecosystem file with a deploy section gives a play that runs green here,
-#     and a second commit rolled by it reloads the app (new processes, same declaration).
+#     and a second commit rolled by it reloads the app (new processes, same declaration);
+#   - pmgen.pmgen.apply with state=absent deletes the file's apps on one host, then reports no change.
 # Ports 18710-18711.
 set -euo pipefail
 
@@ -187,7 +188,9 @@ state_of() { # HOST: what a play must not touch: the MainPIDs and the declaratio
 
 heading "site.yml converges every host"
 t0=$SECONDS
-if play converge "$ANS/site.yml"; then
+# The runs that roll nothing go to every host at once (-e pmgen_serial=3); the roll and the broken declaration
+# keep site.yml's one host at a time.
+if play converge "$ANS/site.yml" -e pmgen_serial=3; then
         pass "first run" "$(jq_py converge '", ".join("%s changed=%d" % (h, s["changed"]) for h, s in sorted(j["stats"].items()))') ($((SECONDS - t0)) s)"
 else
         fatal "first run" "$(play_failures converge)"
@@ -218,7 +221,7 @@ else
 fi
 
 heading "a second run changes nothing"
-if play again "$ANS/site.yml" && [ "$(jq_py again 'sum(s["changed"] for s in j["stats"].values())')" = 0 ]; then
+if play again "$ANS/site.yml" -e pmgen_serial=3 && [ "$(jq_py again 'sum(s["changed"] for s in j["stats"].values())')" = 0 ]; then
         pass "second run" "$(jq_py again '", ".join("%s changed=%d ok=%d" % (h, s["changed"], s["ok"]) for h, s in sorted(j["stats"].items()))')"
 else
         fail "second run" "$(jq_py again 'j["stats"]' 2>/dev/null) $(play_failures again)"
@@ -227,7 +230,7 @@ fi
 heading "--check with a changed declaration"
 declare -A BEFORE
 for h in "${HOSTS[@]}"; do BEFORE[$h]=$(state_of "$h"); done
-if play check "$ANS/site.yml" --check --diff -e app_greeting=v2 -e app_instances=3; then
+if play check "$ANS/site.yml" -e pmgen_serial=3 --check --diff -e app_greeting=v2 -e app_instances=3; then
         applied=$(jq_py check '" ".join(sorted(h for p in j["plays"] for t in p["tasks"] if t["task"]["name"].endswith("Place the declarations") for h, r in t["hosts"].items() if r.get("changed")))')
         if [ "$applied" = "${HOSTS[*]}" ]; then
                 pass "check mode reports the change" "the declaration task: changed on $applied"
@@ -394,6 +397,24 @@ if xplay deploy2; then
         fi
 else
         fail "a second release" "$(play_failures deploy2)"
+fi
+
+heading "state=absent"
+adhoc() { # NAME ARGS: pmgen.pmgen.apply on fleet1 alone
+        ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=json timeout 120 ansible -i "$CONN" fleet1 \
+                -m pmgen.pmgen.apply -a "$2" >"$T_WORK/$1.json" 2>"$T_WORK/$1.err"
+}
+one='(lambda r: "%s %s" % (r.get("changed"), ",".join(r.get("deleted", [])) or r.get("msg", "")))(j["plays"][0]["tasks"][0]["hosts"]["fleet1"])'
+adhoc absent1 "src=/srv/api/current/ecosystem.config.js state=absent" || :
+adhoc absent2 "src=/srv/api/current/ecosystem.config.js state=absent" || :
+r1=$(jq_py absent1 "$one" 2>&1) r2=$(jq_py absent2 "$one" 2>&1)
+gone=$(in_box fleet1 systemctl show -p ActiveState --value api@0.service)
+kept=$(in_box fleet2 systemctl show -p ActiveState --value api@0.service)
+if [ "$r1" = "True api" ] && [ "$r2" = "False " ] && [ "$gone" != active ] && [ "$kept" = active ] &&
+        ! in_box fleet1 test -e /etc/pmgen/ecosystem.config.ini; then
+        pass "state=absent" "fleet1: api deleted (changed), again: unchanged; fleet2 still runs it"
+else
+        fail "state=absent" "first: $r1; second: $r2; api@0 on fleet1: $gone, on fleet2: $kept"
 fi
 
 t_finish
