@@ -400,9 +400,9 @@ else
 fi
 
 heading "state=absent"
-adhoc() { # NAME ARGS: pmgen.pmgen.apply on fleet1 alone
+adhoc() { # NAME ARGS [ANSIBLE-OPTIONS…]: pmgen.pmgen.apply on fleet1 alone
         ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=json timeout 120 ansible -i "$CONN" fleet1 \
-                -m pmgen.pmgen.apply -a "$2" >"$T_WORK/$1.json" 2>"$T_WORK/$1.err"
+                -m pmgen.pmgen.apply -a "$2" "${@:3}" >"$T_WORK/$1.json" 2>"$T_WORK/$1.err"
 }
 one='(lambda r: "%s %s" % (r.get("changed"), ",".join(r.get("deleted", [])) or r.get("msg", "")))(j["plays"][0]["tasks"][0]["hosts"]["fleet1"])'
 adhoc absent1 "src=/srv/api/current/ecosystem.config.js state=absent" || :
@@ -415,6 +415,15 @@ if [ "$r1" = "True api" ] && [ "$r2" = "False " ] && [ "$gone" != active ] && [ 
         pass "state=absent" "fleet1: api deleted (changed), again: unchanged; fleet2 still runs it"
 else
         fail "state=absent" "first: $r1; second: $r2; api@0 on fleet1: $gone, on fleet2: $kept"
+fi
+adhoc missing-check "src=/etc/pmgen/not-yet" --check || :
+adhoc missing "src=/etc/pmgen/not-yet" || :
+m1=$(jq_py missing-check '(lambda r: "%s %s" % (r.get("changed"), bool(r.get("failed"))))(j["plays"][0]["tasks"][0]["hosts"]["fleet1"])' 2>&1)
+m2=$(jq_py missing '(lambda r: "%s %s" % (bool(r.get("failed")), r.get("msg")))(j["plays"][0]["tasks"][0]["hosts"]["fleet1"])' 2>&1)
+if [ "$m1" = "True False" ] && [ "$m2" = "True /etc/pmgen/not-yet: no such file or directory" ]; then
+        pass "a src not placed yet" "--check: changed (nothing placed in check mode); a real run: failed, '${m2#True }'"
+else
+        fail "a src not placed yet" "--check: $m1; real: $m2"
 fi
 
 t_finish

@@ -24,6 +24,8 @@ description:
     variables are hidden; RV(apps) names the variables that changed).
   - "On failure the task fails with pmgen's diagnostics (C(file:line:col: error: ...)) in C(msg)."
   - With O(state=absent) the apps that the files declare are deleted (C(pmgen delete APP)).
+  - In check mode a O(src) that does not exist yet (a task before placed nothing, in check mode) is reported
+    as C(changed) without running pmgen.
 options:
   src:
     description:
@@ -151,6 +153,10 @@ EXTENSIONS = (".js", ".cjs", ".mjs", ".json", ".ini")
 
 
 def sources(module, src):
+    if module.check_mode and not os.path.exists(src):
+        # In check mode the task that would have placed the declarations placed nothing.
+        module.exit_json(changed=True, apps=[], files=[], diagnostics=[], rc=0, stderr="",
+                         msg="%s does not exist yet (check mode placed nothing): a real run would apply it" % src)
     if os.path.isdir(src):
         files = sorted(
             os.path.join(src, f)
