@@ -307,8 +307,10 @@ static void print_report(const verb_opts *o, const apply_report *rep, int ret) {
                 strbuf_adds(&sb, "null");
         strbuf_addf(&sb, ",\n\"diagnostics\":[%s],\n\"files\":[%s],\n\"apps\":%s}\n", strbuf_str(&rep->diags),
                     strbuf_str(&rep->files), rep->apps.len ? strbuf_str(&rep->apps) : "[]");
-        if (sb.oom)
-                fputs("{\"changed\":false,\"failed\":true,\"error\":\"out of memory\"}\n", stdout);
+        if (sb.oom || rep->diags.oom || rep->files.oom || rep->apps.oom || rep->error.oom)
+                printf("{\"changed\":%s,\"dry_run\":%s,\"exit\":%d,\"failed\":true,\"error\":\"out of memory "
+                       "while writing the report\",\"diagnostics\":[],\"files\":[],\"apps\":[]}\n",
+                       rep->changed ? "true" : "false", o->dry_run ? "true" : "false", ret);
         else
                 fputs(strbuf_str(&sb), stdout);
         fflush(stdout);

@@ -170,6 +170,7 @@ typedef struct progress {
         strbuf done; /* what was done, for the failure report */
         const apply_plan *plan;
         app_outcome *outcomes; /* per plan entry: what was done (--json), or NULL */
+        bool oom;              /* an outcome could not be recorded */
         bool files_written;
         bool backups;  /* a previous declaration was kept as NAME.ini~ */
         bool reloaded;
@@ -187,11 +188,11 @@ static void did(progress *pg, const app_change *c, int what, unsigned from, unsi
         for (unsigned i = from; i < to; i++) {
                 char *u = unitname("%s@%u", c->name, i);
 
-                if (u)
-                        (void) applyplan_strv_push(what == DID_RESTART ? &o->restarted
-                                                   : what == DID_START ? &o->started
-                                                                       : &o->stopped,
-                                                   u);
+                if (!u || applyplan_strv_push(what == DID_RESTART ? &o->restarted
+                                              : what == DID_START ? &o->started
+                                                                  : &o->stopped,
+                                              u) < 0)
+                        pg->oom = true;
                 free(u);
         }
 }
@@ -728,6 +729,9 @@ out:
                         strbuf_truncate(&rep->apps, 0);
                         applyplan_render_json(&plan, pg.outcomes, &rep->apps);
                 }
+                if (pg.oom && !rep->error.len)
+                        strbuf_adds(&rep->error, "out of memory while recording what was done: the lists of "
+                                                 "restarted, started and stopped instances are incomplete");
         }
         app_outcomes_free(pg.outcomes, plan.n);
         fflush(pg.out);
