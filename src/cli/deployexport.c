@@ -24,6 +24,7 @@ typedef struct dctx {
         diag_list *dl;
         strbuf *pb;      /* the playbook */
         strbuf notes;    /* comments for what was left out, at the top of the playbook */
+        strbuf handlers; /* the play's handlers */
         bool become;     /* the deploy user is not root: the apply step needs root */
         unsigned n_apply;
 } dctx;
@@ -185,7 +186,9 @@ static void shell_task(dctx *c, const char *hook_name, const char *cmd, const ch
                 yaml_str(o, strbuf_str(&name));
                 strbuf_free(&name);
         }
-        strbuf_adds(o, "\n      ansible.builtin.shell:\n        cmd: ");
+        /* ansible.builtin.command when no shell is needed (ansible-lint's command-instead-of-shell) */
+        strbuf_addf(o, "\n      ansible.builtin.%s:\n        cmd: ",
+                    cmd[strcspn(cmd, "|&;<>()$`\\\"'*?[]#~=%{}!\n")] ? "shell" : "command");
         yaml_unsafe(o, cmd);
         strbuf_addc(o, '\n');
         if (chdir)
@@ -276,19 +279,20 @@ static int pm2_command(dctx *c, const value *where, const char *cmd) {
                         strbuf_adds(o, "      become: true\n");
                 strbuf_addf(o, "      register: pmgen_deploy_apply_%u\n", c->n_apply);
                 /* New code under the same declaration: apply changes nothing, so reload what it left
-                 * alone (PM2's reload), one instance at a time. */
-                strbuf_addf(o,
-                            "    - name: Reload the apps the release changed and apply left alone\n"
+                 * alone (PM2's reload), one instance at a time, once the release link moved. */
+                strbuf_addf(&c->handlers,
+                            "    - name: Reload the apps left unchanged by apply step %u\n"
                             "      ansible.builtin.command:\n"
                             "        argv: [pmgen, reload, \"{{ item.name }}\"]\n"
-                            "      loop: \"{{ pmgen_deploy_apply_%u.apps | selectattr('action', 'equalto', 'unchanged') | list }}\"\n"
+                            "      loop: \"{{ pmgen_deploy_apply_%u.apps | default([]) | selectattr('action', 'equalto', "
+                            "'unchanged') | list }}\"\n"
                             "      loop_control:\n"
                             "        label: \"{{ item.name }}\"\n"
-                            "      when: pmgen_deploy_current is changed\n"
+                            "      listen: pmgen release changed\n"
                             "      changed_when: true\n",
-                            c->n_apply);
+                            c->n_apply, c->n_apply);
                 if (c->become)
-                        strbuf_adds(o, "      become: true\n");
+                        strbuf_adds(&c->handlers, "      become: true\n");
         }
         free(file);
         free(env);
@@ -345,7 +349,7 @@ int deploy_export_render(const value *root, const char *env, const char *file, s
         const char *user, *repo, *ref, *path, *key;
         size_t errors = dl->errors;
         strbuf pb = STRBUF_INIT, inv = STRBUF_INIT;
-        dctx c = { .env = env, .dl = dl, .pb = &pb, .notes = STRBUF_INIT };
+        dctx c = { .env = env, .dl = dl, .pb = &pb, .notes = STRBUF_INIT, .handlers = STRBUF_INIT };
         int r = 0;
 
         if (!deploy || deploy->type != V_OBJECT) {
@@ -526,7 +530,7 @@ int deploy_export_render(const value *root, const char *env, const char *file, s
                          "        src: \"{{ pmgen_deploy_path }}/releases/{{ pmgen_deploy_source.after }}\"\n"
                          "        dest: \"{{ pmgen_deploy_path }}/current\"\n"
                          "        state: link\n"
-                         "      register: pmgen_deploy_current\n");
+                         "      notify: pmgen release changed\n");
         if ((r = hook(&c, e, "post-deploy", "current", NULL, false)) < 0)
                 goto out;
         if (c.n_apply == 0) {
@@ -535,6 +539,10 @@ int deploy_export_render(const value *root, const char *env, const char *file, s
                                  "    #   pmgen.pmgen.apply:\n"
                                  "    #     src: \"{{ pmgen_deploy_path }}/current/ecosystem.config.js\"\n");
                 strbuf_adds(&c.notes, "post-deploy: no pm2 start/reload of an ecosystem file: no apply step\n");
+        }
+        if (c.handlers.len) {
+                strbuf_adds(&pb, "  handlers:\n");
+                strbuf_add(&pb, c.handlers.s, c.handlers.len);
         }
         if (dl->errors > errors)
                 r = -EINVAL;
@@ -558,12 +566,13 @@ out:
                 }
                 strbuf_add(playbook, pb.s ? pb.s : "", pb.len);
                 strbuf_add(inventory, inv.s ? inv.s : "", inv.len);
-                if (pb.oom || inv.oom || c.notes.oom || playbook->oom || inventory->oom)
+                if (pb.oom || inv.oom || c.notes.oom || c.handlers.oom || playbook->oom || inventory->oom)
                         r = -ENOMEM;
         }
         strbuf_free(&pb);
         strbuf_free(&inv);
         strbuf_free(&c.notes);
+        strbuf_free(&c.handlers);
         return r;
 }
 

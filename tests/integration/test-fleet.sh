@@ -15,7 +15,8 @@
 #     hosts restarted one after the other;
 #   - a broken declaration fails on the first host with file:line in the task's message; with
 #     max_fail_percentage: 0 the other hosts are not touched, and the first keeps running what it ran;
-#   - `pmgen deploy-export` of an ecosystem file with a deploy section gives a play that runs green here,
+#   - `pmgen deploy-export` of an ecosystem file with a deploy section gives a play that ansible-lint passes
+#     and that runs green here,
 #     and a second commit rolled by it reloads the app (new processes, same declaration);
 #   - pmgen.pmgen.apply with state=absent deletes the file's apps on one host, then reports no change.
 # Ports 18710-18711.
@@ -347,6 +348,11 @@ if "$SANDBOX_REPO/build/pmgen" deploy-export "$T_WORK/code/ecosystem.config.js" 
         pass "deploy-export" "inventory-production.yml, deploy-production.yml; $(grep -c 'warning' "$T_WORK/export.out") warning (pm2 save)"
 else
         fail "deploy-export" "$(cat "$T_WORK/export.out")"
+fi
+if (cd "$EXP" && ansible-lint -p --offline deploy-production.yml) >"$T_WORK/lint-export.out" 2>&1; then
+        pass "ansible-lint of the exported play" "$(grep -o 'Passed with .*' "$T_WORK/lint-export.out" | head -n 1)"
+else
+        fail "ansible-lint of the exported play" "$(tail -n 20 "$T_WORK/lint-export.out")"
 fi
 CONN=$T_WORK/conn.ini
 {

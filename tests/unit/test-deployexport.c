@@ -138,9 +138,9 @@ static void test_whole(void **state) {
                 "        src: \"{{ pmgen_deploy_path }}/releases/{{ pmgen_deploy_source.after }}\"\n"
                 "        dest: \"{{ pmgen_deploy_path }}/current\"\n"
                 "        state: link\n"
-                "      register: pmgen_deploy_current\n"
+                "      notify: pmgen release changed\n"
                 "    - name: \"Post-deploy hook: npm ci\"\n"
-                "      ansible.builtin.shell:\n"
+                "      ansible.builtin.command:\n"
                 "        cmd: !unsafe \"npm ci\"\n"
                 "        chdir: \"{{ pmgen_deploy_path }}/current\"\n"
                 "      changed_when: true\n"
@@ -151,13 +151,14 @@ static void test_whole(void **state) {
                 "        env: \"production\"\n"
                 "      become: true\n"
                 "      register: pmgen_deploy_apply_1\n"
-                "    - name: Reload the apps the release changed and apply left alone\n"
+                "  handlers:\n"
+                "    - name: Reload the apps left unchanged by apply step 1\n"
                 "      ansible.builtin.command:\n"
                 "        argv: [pmgen, reload, \"{{ item.name }}\"]\n"
-                "      loop: \"{{ pmgen_deploy_apply_1.apps | selectattr('action', 'equalto', 'unchanged') | list }}\"\n"
+                "      loop: \"{{ pmgen_deploy_apply_1.apps | default([]) | selectattr('action', 'equalto', 'unchanged') | list }}\"\n"
                 "      loop_control:\n"
                 "        label: \"{{ item.name }}\"\n"
-                "      when: pmgen_deploy_current is changed\n"
+                "      listen: pmgen release changed\n"
                 "      changed_when: true\n"
                 "      become: true\n");
         strbuf_free(&inv);
@@ -198,6 +199,14 @@ static const row rows[] = {
           { NULL },
           { "        ansible_ssh_common_args: !unsafe \"-o 'StrictHostKeyChecking=no' -o 'Port=2222'\"",
             "        ansible_ssh_private_key_file: !unsafe \"~/.ssh/deploy\"" } },
+        /* a hook that needs no shell runs with ansible.builtin.command; one with shell syntax with shell */
+        { "{ prod: { " BASE "host: 'h1', 'pre-deploy': 'npm ci --omit=dev', 'post-deploy': 'pm2 start e.js' } }", "prod", 0, "",
+          { "      ansible.builtin.shell:", "        cmd: !unsafe \"npm ci --omit=dev\"" }, { "ansible.builtin.command:\n        cmd" },
+          { NULL } },
+        { "{ prod: { " BASE "host: 'h1', 'pre-deploy': 'npm ci', 'post-deploy': 'ls | wc -l > n; pm2 start e.js' } }", "prod", 0, "",
+          { "      ansible.builtin.command:", "      ansible.builtin.shell:", "        cmd: !unsafe \"ls | wc -l > n\"",
+            "  handlers:", "      listen: pmgen release changed" },
+          { NULL }, { NULL } },
         /* unknown keys: a warning and a comment */
         { "{ prod: { " BASE "host: 'h1', fetch: 'x' } }", "prod", 0,
           "eco.js:3:60: warning: deploy.prod.fetch: unknown to pm2 deploy; left out\n",
