@@ -12,16 +12,21 @@
  *                              into PATH/releases/<commit>, PATH/current a symlink to it (a ref
  *                              "origin/BRANCH" is fetched as BRANCH)
  *   env                        the play's environment for the hooks
- *   pre-deploy-local           a shell task on the controller, once
- *   pre-setup, post-setup      shell tasks run when PATH/source does not exist yet
- *   pre-deploy                 a shell task in PATH/source before the checkout
+ *   pre-deploy-local           a task on the controller, once
+ *   pre-setup, post-setup      tasks run when PATH/source does not exist yet
+ *   pre-deploy                 a task in PATH/source before the checkout
+ *                              (hooks run with ansible.builtin.command, or .shell when they use
+ *                              shell syntax: pipes, redirections, quotes, variables …)
  *   post-deploy                split at && and ;: `pm2 start|reload|restart|startOrReload|
  *                              startOrRestart FILE [--env X]` becomes the pmgen.pmgen.apply task
  *                              of PATH/current/FILE with env X; other pm2 commands are left out
- *                              with a comment; anything else is a shell task in PATH/current.
+ *                              with a comment; anything else is a task in PATH/current. When the
+ *                              release link moved, a handler reloads the apps apply left unchanged
+ *                              (new code under the same declaration).
  * Anything left out gets a comment in the playbook and a warning with its file:line:col.
  * User strings reach the YAML as double-quoted JSON strings tagged !unsafe (Ansible does
- * not template them); host and user names are checked.
+ * not template them; long ones wrap with escaped line breaks, so that the play passes
+ * ansible-lint); host and user names are checked.
  *
  * Pure: a value tree in, two texts out. */
 #pragma once
