@@ -44,7 +44,9 @@ else
                 fatal "make deb" "failed (log: $T_WORK/deb.log)"
         fi
         debs=("$SANDBOX_REPO"/build/deb/pmgen_*.deb)
-        [ "${#debs[@]}" = 1 ] && [ -f "${debs[0]}" ] || fatal "make deb" "expected one build/deb/pmgen_*.deb: ${debs[*]}"
+        if [ "${#debs[@]}" != 1 ] || [ ! -f "${debs[0]}" ]; then
+                fatal "make deb" "expected one build/deb/pmgen_*.deb: ${debs[*]}"
+        fi
         DEB=${debs[0]}
         pass "make deb" "$(basename "$DEB") in $((SECONDS - t0)) s"
 fi
@@ -97,6 +99,7 @@ else
         fatal "first run" "$(failures install)"
 fi
 installed=$(jq_py install '[r.get("changed") for p in j["plays"] for t in p["tasks"] if t["task"]["name"].endswith("Install the .deb") for r in t["hosts"].values()]')
+# shellcheck disable=SC2016 # dpkg-query's format
 status=$(sandbox_exec dpkg-query -W -f='${Status} ${Version}' pmgen 2>&1 || :)
 if [ "$installed" = "[True]" ] && [[ $status == "install ok installed "* ]] &&
         [ "$(sandbox_exec sh -c 'command -v pmgen')" = /usr/bin/pmgen ]; then

@@ -342,6 +342,7 @@ tasks_on_others=$(jq_py broken 'sum(1 for p in j["plays"] for t in p["tasks"] fo
 heading "pmgen deploy-export: PM2's deploy section as a play"
 EXP=$T_WORK/exported
 rm -rf "$EXP"
+# shellcheck disable=SC2016 # backquotes in a pattern
 if "$SANDBOX_REPO/build/pmgen" deploy-export "$T_WORK/code/ecosystem.config.js" production -o "$EXP" >"$T_WORK/export.out" 2>&1 &&
         [ -f "$EXP/inventory-production.yml" ] && [ -f "$EXP/deploy-production.yml" ] &&
         grep -q 'not mapped: `pm2 save`' "$EXP/deploy-production.yml" && grep -q 'pmgen.pmgen.apply:' "$EXP/deploy-production.yml"; then
