@@ -1075,7 +1075,9 @@ static const value *apps_of(const value *raw, const char *file, diag_list *dl) {
                 if (!apps)
                         break; /* a single app object: its keys are checked as an app's */
                 if (strcmp(m->key, "deploy") == 0)
-                        diag_error(dl, m->key_where, "'deploy' is not supported: use your deploy tool; pmgen manages runtime");
+                        diag_warning(dl, m->key_where,
+                                     "'deploy' is ignored here: `pmgen deploy-export` turns it into an Ansible inventory and "
+                                     "playbook");
                 else
                         diag_error(dl, m->key_where, "unknown top-level key '%s' (expected 'apps')", m->key);
         }

@@ -85,6 +85,10 @@ static void json_string(strbuf *out, const char *s, size_t len) {
         strbuf_addc(out, '"');
 }
 
+void json_escape(strbuf *out, const char *s, size_t len) {
+        json_string(out, s, len);
+}
+
 static void json_value(const value *v, strbuf *out, int indent, int level) {
         char buf[VALUE_NUMBER_BUF];
         bool first = true;

@@ -19,3 +19,5 @@
 void value_to_json(const value *v, strbuf *out, int indent);   /* indent 0 = compact */
 void value_to_js(const value *v, strbuf *out);                 /* "module.exports = {…};\n" */
 int value_to_ini(const value *v, strbuf *out, diag_list *dl);
+/* A JSON string literal of s (len bytes): quotes, C0 escapes, invalid UTF-8 as U+FFFD. */
+void json_escape(strbuf *out, const char *s, size_t len);

@@ -16,12 +16,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 # bash: one line per case, "LINE|expected candidates" (sorted, space-separated; LINE ends where the cursor is).
-bash_cases='pmgen |apply check convert delete describe env generate generator help import logs ls monit reload reset restart scale start status stop
+bash_cases='pmgen |apply check convert delete deploy-export describe env generate generator help import logs ls monit reload reset restart scale start status stop
 pmgen re|reload reset restart
 pmgen --|--help --quiet --user --version
 pmgen logs --|--err --follow --json --lines --quiet --time --user
 pmgen restart --|--quiet --update-env --user
-pmgen apply --|--dry-run --env --prune --quiet --user
+pmgen apply --|--dry-run --env --json --prune --quiet --user
+pmgen deploy-export --|--output --quiet
+pmgen deploy-export |ecosystem.config.js out.d
+pmgen deploy-export ecosystem.config.js production -o |out.d
 pmgen import --|--all-env --apply --dry-run --env --output --quiet --to --user
 pmgen convert --to |ini js json
 pmgen convert --to=j|js json
@@ -137,11 +140,13 @@ while IFS='|' read -r line want; do
 done <<<"$bash_cases"
 
 # zsh offers the same, bar bash's -x short forms it lists separately and aliases it hides.
-zsh_cases='pmgen |apply check convert delete describe env generate generator help import logs ls monit reload reset restart scale start status stop
+zsh_cases='pmgen |apply check convert delete deploy-export describe env generate generator help import logs ls monit reload reset restart scale start status stop
 pmgen re|reload reset restart
 pmgen logs --|--err --follow --json --lines --quiet --time --user
 pmgen restart --|--quiet --update-env --user
-pmgen apply --|--dry-run --env --prune --quiet --user
+pmgen apply --|--dry-run --env --json --prune --quiet --user
+pmgen deploy-export --|--output --quiet
+pmgen deploy-export |ecosystem.config.js out.d
 pmgen convert --to=|ini js json
 pmgen apply --env |production
 pmgen apply apps.ini --env |live staging

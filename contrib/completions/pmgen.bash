@@ -85,7 +85,7 @@ _pmgen() {
         COMPREPLY=()
 
         local commands="check generate convert apply ls status logs start stop restart reload reset scale delete describe env
-                monit import generator help"
+                monit import generator deploy-export help"
         # Options that take a value (as separate word or after =).
         local valued='@(-e|--env|-o|--output|-n|--lines|--to|--shim|--node-preload|--bind-preload|-i|--instances|--name|--port|--cwd|--interpreter|--node-args|--max-memory-restart|-c|--cron|--only)'
 
@@ -140,12 +140,12 @@ _pmgen() {
                         ;;
                 -o | --output | --shim | --node-preload | --bind-preload)
                         if [[ $cur == --*=* ]]; then
-                                if [[ $cmd == generate ]]; then
+                                if [[ $cmd == generate || $cmd == deploy-export ]]; then
                                         _pmgen_reply -d -- "$val"
                                 else
                                         _pmgen_reply -f -- "$val"
                                 fi
-                        elif [[ $cmd == generate ]]; then
+                        elif [[ $cmd == generate || $cmd == deploy-export ]]; then
                                 _pmgen_dirs
                         else
                                 _pmgen_files ''
@@ -163,7 +163,7 @@ _pmgen() {
         check) opts="-e --env --eval --shim --node-preload --bind-preload -q --quiet" ;;
         generate) opts="-e --env --eval --shim --node-preload --bind-preload -o --output --user -q --quiet" ;;
         convert) opts="-e --env --eval --to -q --quiet" ;;
-        apply) opts="-e --env --user --dry-run --prune -q --quiet" ;;
+        apply) opts="-e --env --user --dry-run --prune --json -q --quiet" ;;
         ls | status | list) opts="--json --user -q --quiet" ;;
         logs | log) opts="-n --lines -f --follow --err --time --json --user -q --quiet" ;;
         start) opts="-i --instances -n --name --port --env --cwd --interpreter --node-args --max-memory-restart -c --cron
@@ -175,6 +175,7 @@ _pmgen() {
         monit) opts="--user" ;;
         import) opts="-o --output --to --apply -e --env --dry-run --all-env --user -q --quiet" ;;
         generator) opts="--user -q --quiet" ;;
+        deploy-export) opts="-o --output -q --quiet" ;;
         *) opts="" ;;
         esac
         if [[ $cur == -* ]]; then
@@ -213,6 +214,10 @@ _pmgen() {
                 elif [[ $cmd == scale && $npos == 1 ]]; then
                         _pmgen_reply -W "+1 -1" -- "$cur"
                 fi
+                ;;
+        deploy-export)
+                # FILE, then ENV (a key of its deploy section: nothing to offer without reading JavaScript)
+                ((npos == 0)) && _pmgen_files '@(js|cjs|mjs|json)'
                 ;;
         import)
                 ((npos == 0)) && _pmgen_files ''

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "edit.h"
 #include "host.h"
+#include "write.h"
 
 /* ---- apply ------------------------------------------------------------------------------------ */
 
@@ -133,7 +135,25 @@ static int check_conflicts(const store_paths *sp, const store_update *u, size_t 
         return 0;
 }
 
+/* "pmgen: MESSAGE" on stderr, and the message as the report's error. */
+static void __attribute__((format(printf, 2, 3))) complain(apply_report *rep, const char *fmt, ...) {
+        va_list ap;
+        strbuf sb = STRBUF_INIT;
+
+        va_start(ap, fmt);
+        strbuf_vaddf(&sb, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "pmgen: %s\n", strbuf_str(&sb));
+        if (rep && !rep->error.len)
+                strbuf_adds(&rep->error, strbuf_str(&sb));
+        strbuf_free(&sb);
+}
+
 int apply_sources(const verb_opts *o, apply_source *src, size_t ns) {
+        return apply_sources_report(o, src, ns, NULL);
+}
+
+int apply_sources_report(const verb_opts *o, apply_source *src, size_t ns, apply_report *rep) {
         store_paths sp = { 0 };
         existing x = { 0 };
         store_update *u = NULL;
@@ -145,7 +165,7 @@ int apply_sources(const verb_opts *o, apply_source *src, size_t ns) {
         host_plan(&h);
         r = store_paths_get(o->user, &sp);
         if (r < 0) {
-                fprintf(stderr, "pmgen: cannot find the declaration directory: %s\n", strerror(-r));
+                complain(rep, "cannot find the declaration directory: %s", strerror(-r));
                 return EXIT_SYSTEM;
         }
         if (!o->dry_run) {
@@ -153,8 +173,8 @@ int apply_sources(const verb_opts *o, apply_source *src, size_t ns) {
 
                 lock = store_lock(sp.config_dir, &waited);
                 if (lock < 0) {
-                        fprintf(stderr, "pmgen: cannot lock %s/.lock: %s%s\n", sp.config_dir, strerror(-lock),
-                                lock == -EACCES ? " (run it as root, or with --user for your own systemd)" : "");
+                        complain(rep, "cannot lock %s/.lock: %s%s", sp.config_dir, strerror(-lock),
+                                 lock == -EACCES ? " (run it as root, or with --user for your own systemd)" : "");
                         ret = EXIT_SYSTEM;
                         goto out;
                 }
@@ -163,7 +183,7 @@ int apply_sources(const verb_opts *o, apply_source *src, size_t ns) {
         }
         r = existing_load(sp.config_dir, &x);
         if (r < 0) {
-                fprintf(stderr, "pmgen: cannot read %s: %s\n", sp.config_dir, strerror(-r));
+                complain(rep, "cannot read %s: %s", sp.config_dir, strerror(-r));
                 ret = EXIT_SYSTEM;
                 goto out;
         }
@@ -255,10 +275,11 @@ int apply_sources(const verb_opts *o, apply_source *src, size_t ns) {
         if (ret == 0 && diag_failed(&dl))
                 ret = EXIT_DECL;
         print_diags(&dl, o->quiet);
+        apply_report_diags(rep, &dl);
         if (ret == 0)
-                ret = converge(o, &sp, u, n);
+                ret = converge_report(o, &sp, u, n, rep);
         else if (ret == EXIT_DECL)
-                fprintf(stderr, "pmgen: nothing was changed\n");
+                complain(rep, "nothing was changed");
 out:
         store_updates_free(u, n);
         if (lock >= 0)
@@ -272,6 +293,30 @@ out:
 static const char *const default_files[] = { "ecosystem.config.js", "ecosystem.config.cjs", "ecosystem.config.mjs",
                                              "ecosystem.json", "ecosystem.config.json", "pmgen.ini", NULL };
 
+/* The document of apply --json (pmgen(1)). */
+static void print_report(const verb_opts *o, const apply_report *rep, int ret) {
+        strbuf sb = STRBUF_INIT;
+
+        strbuf_addf(&sb, "{\"changed\":%s,\"dry_run\":%s,\"exit\":%d,\"failed\":%s,\"error\":",
+                    rep->changed ? "true" : "false", o->dry_run ? "true" : "false", ret, ret ? "true" : "false");
+        if (rep->error.len)
+                json_escape(&sb, rep->error.s, rep->error.len);
+        else if (ret)
+                strbuf_adds(&sb, "\"failed\"");
+        else
+                strbuf_adds(&sb, "null");
+        strbuf_addf(&sb, ",\n\"diagnostics\":[%s],\n\"files\":[%s],\n\"apps\":%s}\n", strbuf_str(&rep->diags),
+                    strbuf_str(&rep->files), rep->apps.len ? strbuf_str(&rep->apps) : "[]");
+        if (sb.oom || rep->diags.oom || rep->files.oom || rep->apps.oom || rep->error.oom)
+                printf("{\"changed\":%s,\"dry_run\":%s,\"exit\":%d,\"failed\":true,\"error\":\"out of memory "
+                       "while writing the report\",\"diagnostics\":[],\"files\":[],\"apps\":[]}\n",
+                       rep->changed ? "true" : "false", o->dry_run ? "true" : "false", ret);
+        else
+                fputs(strbuf_str(&sb), stdout);
+        fflush(stdout);
+        strbuf_free(&sb);
+}
+
 int cmd_apply(const verb_opts *o, int n, char **files) {
         compile_opts co = { .shim_path = PMGEN_SHIM_PATH, .preload_path = PMGEN_NODE_PRELOAD_PATH,
                             .bind_preload_path = PMGEN_BIND_PRELOAD_PATH, .generator = "pmgen",
@@ -279,6 +324,8 @@ int cmd_apply(const verb_opts *o, int n, char **files) {
         apply_source *src;
         diag_list dl = DIAG_LIST_INIT;
         char *dflt[2] = { NULL, NULL };
+        apply_report report = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, false };
+        apply_report *rep = o->json ? &report : NULL;
         int ret = 0, r = 0;
 
         if (n == 0) {
@@ -321,11 +368,14 @@ int cmd_apply(const verb_opts *o, int n, char **files) {
         if (r == 0 && diag_failed(&dl))
                 r = -EINVAL;
         print_diags(&dl, o->quiet);
+        apply_report_diags(rep, &dl);
         if (r < 0) {
                 ret = r == -EINVAL ? EXIT_DECL : EXIT_SYSTEM;
-                fprintf(stderr, "pmgen: nothing was changed\n");
+                complain(rep, "nothing was changed");
         } else
-                ret = apply_sources(o, src, (size_t) n);
+                ret = apply_sources_report(o, src, (size_t) n, rep);
+        if (rep)
+                print_report(o, rep, ret);
         for (int i = 0; i < n; i++) {
                 decl_free(&src[i].d);
                 free(src[i].identity);
@@ -333,5 +383,6 @@ int cmd_apply(const verb_opts *o, int n, char **files) {
         }
         free(src);
         diag_list_free(&dl);
+        apply_report_free(&report);
         return ret;
 }

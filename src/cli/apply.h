@@ -43,6 +43,22 @@ void store_updates_free(store_update *u, size_t n);
  * exit status (0, EXIT_DECL, EXIT_SYSTEM, EXIT_UNIT). */
 int converge(const verb_opts *o, const store_paths *sp, store_update *u, size_t n);
 
+/* What `pmgen apply --json` prints (pmgen(1)): the parts of the document, collected on
+ * the way; cmd_apply prints it once at the end. With a report, the human report goes
+ * to stderr and stdout holds only the JSON. Owns its buffers (apply_report_free). */
+typedef struct apply_report {
+        strbuf diags; /* JSON objects, comma-separated (applyplan_diag_json) */
+        strbuf files; /* JSON objects, comma-separated: {"path", "source", "action"} */
+        strbuf apps;  /* the "apps" array (applyplan_render_json); empty: no plan was made */
+        strbuf error; /* why apply failed; empty: it did not */
+        bool changed; /* something changed (with --dry-run: would change) */
+} apply_report;
+
+void apply_report_diags(apply_report *rep, const diag_list *dl); /* rep may be NULL */
+void apply_report_free(apply_report *rep);
+/* converge() that also fills rep (NULL: converge() itself). */
+int converge_report(const verb_opts *o, const store_paths *sp, store_update *u, size_t n, apply_report *rep);
+
 /* pmgen apply FILE… (no FILE: ecosystem.config.js and the other names PM2 looks for,
  * in the current directory). */
 int cmd_apply(const verb_opts *o, int n, char **files);
@@ -58,3 +74,5 @@ typedef struct apply_source {
 
 /* Applies loaded declarations (owned by the caller). An exit status. */
 int apply_sources(const verb_opts *o, apply_source *src, size_t n);
+/* The same, filling rep (--json; NULL: apply_sources()). */
+int apply_sources_report(const verb_opts *o, apply_source *src, size_t n, apply_report *rep);

@@ -202,7 +202,7 @@ static bool units_equal(const char *a, const char *b) {
         return true;
 }
 
-static int strv_push(char ***v, const char *s) {
+int applyplan_strv_push(char ***v, const char *s) {
         size_t n = 0;
         char **nv;
 
@@ -248,7 +248,7 @@ static int diff_units(const app_snap *o, const app_snap *n, app_change *c) {
                 }
                 if (of && !units_equal(of->content, nf->content) &&
                     (str_has_suffix(nf->name, ".timer") || str_has_suffix(nf->name, ".path")))
-                        r = strv_push(&c->restart_units, nf->name);
+                        r = applyplan_strv_push(&c->restart_units, nf->name);
         }
         for (size_t i = 0; i < o->n_units && r == 0; i++) {
                 const out_file *of = &o->units[i];
@@ -261,7 +261,7 @@ static int diff_units(const app_snap *o, const app_snap *n, app_change *c) {
                         continue;
                 }
                 if (!str_has_suffix(of->name, ".env"))
-                        r = strv_push(&c->stop_units, of->name);
+                        r = applyplan_strv_push(&c->stop_units, of->name);
         }
         return r;
 }
@@ -423,4 +423,188 @@ void applyplan_render(const apply_plan *p, strbuf *out) {
                 }
                 }
         }
+}
+
+/* ---- JSON ------------------------------------------------------------------------------------ */
+
+void app_outcomes_free(app_outcome *o, size_t n) {
+        for (size_t i = 0; o && i < n; i++) {
+                strv_free(o[i].restarted);
+                strv_free(o[i].started);
+                strv_free(o[i].stopped);
+                free(o[i].before);
+                free(o[i].after);
+        }
+        free(o);
+}
+
+const char *applyplan_action(change_kind k) {
+        switch (k) {
+        case CHANGE_ADDED:
+                return "created";
+        case CHANGE_REMOVED:
+                return "removed";
+        case CHANGE_CHANGED:
+        case CHANGE_SCALED:
+                return "updated";
+        case CHANGE_UNCHANGED:
+        default:
+                return "unchanged";
+        }
+}
+
+void applyplan_units_text(const out_file *f, size_t n, strbuf *out) {
+        for (size_t i = 0; i < n; i++) {
+                if (f[i].symlink) {
+                        strbuf_addf(out, "# %s -> %s\n", f[i].name, f[i].content);
+                        continue;
+                }
+                strbuf_addf(out, "# %s\n", f[i].name);
+                if (!str_has_suffix(f[i].name, ".env")) {
+                        strbuf_adds(out, f[i].content);
+                        if (f[i].content[0] && !str_has_suffix(f[i].content, "\n"))
+                                strbuf_addc(out, '\n');
+                        continue;
+                }
+                for (const char *p = f[i].content; *p;) {
+                        size_t len = strcspn(p, "\n"), key = strcspn(p, "=\n");
+
+                        if (p[0] == '#' || key == len)
+                                strbuf_add(out, p, len);
+                        else {
+                                strbuf_add(out, p, key);
+                                strbuf_adds(out, "=(hidden)");
+                        }
+                        strbuf_addc(out, '\n');
+                        p += len + (p[len] == '\n');
+                }
+        }
+}
+
+static void json_str(strbuf *out, const char *s) {
+        if (s)
+                json_escape(out, s, strlen(s));
+        else
+                strbuf_adds(out, "null");
+}
+
+static void json_strv(strbuf *out, const char *key, char *const *v) {
+        strbuf_addf(out, ",\"%s\":[", key);
+        for (size_t i = 0; v && v[i]; i++) {
+                if (i)
+                        strbuf_addc(out, ',');
+                json_str(out, v[i]);
+        }
+        strbuf_addc(out, ']');
+}
+
+/* Instances [from, to) of an app as "name@i" strings. */
+static void json_range(strbuf *out, const char *key, const char *name, unsigned from, unsigned to) {
+        strbuf_addf(out, ",\"%s\":[", key);
+        for (unsigned i = from; i < to; i++) {
+                strbuf sb = STRBUF_INIT;
+
+                strbuf_addf(&sb, "%s@%u", name, i);
+                if (i > from)
+                        strbuf_addc(out, ',');
+                json_str(out, strbuf_str(&sb));
+                strbuf_free(&sb);
+        }
+        strbuf_addc(out, ']');
+}
+
+static void json_count(strbuf *out, unsigned n, bool present) {
+        if (present)
+                strbuf_addf(out, "%u", n);
+        else
+                strbuf_adds(out, "null");
+}
+
+void applyplan_render_json(const apply_plan *p, const app_outcome *outcomes, strbuf *out) {
+        strbuf_addc(out, '[');
+        for (size_t i = 0; i < p->n; i++) {
+                const app_change *c = &p->v[i];
+                const app_outcome *o = outcomes ? &outcomes[i] : NULL;
+                unsigned keep = c->old_instances < c->new_instances ? c->old_instances : c->new_instances;
+                bool has_old = c->kind != CHANGE_ADDED, has_new = c->kind != CHANGE_REMOVED;
+
+                strbuf_adds(out, i ? ",{\"name\":" : "{\"name\":");
+                json_str(out, c->name);
+                strbuf_adds(out, ",\"action\":");
+                json_str(out, applyplan_action(c->kind));
+                strbuf_adds(out, ",\"instances\":{\"before\":");
+                json_count(out, c->old_instances, has_old);
+                strbuf_adds(out, ",\"after\":");
+                json_count(out, c->new_instances, has_new);
+                strbuf_adds(out, "},\"changes\":[");
+                for (size_t k = 0; k < c->n_attrs; k++) {
+                        const attr_change *a = &c->attrs[k];
+
+                        strbuf_adds(out, k ? ",{\"key\":" : "{\"key\":");
+                        json_str(out, a->key);
+                        strbuf_adds(out, ",\"before\":");
+                        json_str(out, a->secret && a->old_text ? "(hidden)" : a->old_text);
+                        strbuf_adds(out, ",\"after\":");
+                        json_str(out, a->secret && a->new_text ? "(hidden)" : a->new_text);
+                        strbuf_addc(out, '}');
+                }
+                strbuf_addc(out, ']');
+                /* What the plan does to the instances. */
+                switch (c->kind) {
+                case CHANGE_ADDED:
+                        json_range(out, "restart", c->name, 0, 0);
+                        json_range(out, "start", c->name, 0, c->autostart ? c->new_instances : 0);
+                        json_range(out, "stop", c->name, 0, 0);
+                        break;
+                case CHANGE_REMOVED:
+                        json_range(out, "restart", c->name, 0, 0);
+                        json_range(out, "start", c->name, 0, 0);
+                        json_range(out, "stop", c->name, 0, c->old_instances);
+                        break;
+                case CHANGE_UNCHANGED:
+                        json_range(out, "restart", c->name, 0, 0);
+                        json_range(out, "start", c->name, 0, o && o->starts ? c->new_instances : 0);
+                        json_range(out, "stop", c->name, 0, 0);
+                        break;
+                default:
+                        json_range(out, "restart", c->name, 0, c->restart ? keep : 0);
+                        json_range(out, "start", c->name, keep, c->new_instances);
+                        json_range(out, "stop", c->name, c->new_instances, c->old_instances);
+                        break;
+                }
+                json_strv(out, "restarted", o ? o->restarted : NULL);
+                json_strv(out, "started", o ? o->started : NULL);
+                json_strv(out, "stopped", o ? o->stopped : NULL);
+                json_strv(out, "restart_units", c->restart_units);
+                json_strv(out, "stop_units", c->stop_units);
+                strbuf_adds(out, ",\"diff\":{\"before\":");
+                json_str(out, o && o->before ? o->before : "");
+                strbuf_adds(out, ",\"after\":");
+                json_str(out, o && o->after ? o->after : "");
+                strbuf_adds(out, "}}");
+        }
+        strbuf_addc(out, ']');
+}
+
+void applyplan_diag_json(const diag *d, strbuf *out) {
+        strbuf text = STRBUF_INIT;
+        static const char *const levels[] = { "note", "warning", "error" };
+
+        diag_render_one(d, &text);
+        if (text.len && text.s[text.len - 1] == '\n')
+                strbuf_truncate(&text, text.len - 1);
+        strbuf_adds(out, "{\"file\":");
+        json_str(out, d->where.file);
+        if (d->where.line)
+                strbuf_addf(out, ",\"line\":%u,\"col\":%u", d->where.line, d->where.col);
+        else
+                strbuf_adds(out, ",\"line\":null,\"col\":null");
+        strbuf_adds(out, ",\"level\":");
+        json_str(out, levels[d->level <= DIAG_ERROR ? d->level : DIAG_ERROR]);
+        strbuf_adds(out, ",\"message\":");
+        json_str(out, d->msg);
+        strbuf_adds(out, ",\"text\":");
+        json_str(out, strbuf_str(&text));
+        strbuf_addc(out, '}');
+        strbuf_free(&text);
 }

@@ -83,3 +83,34 @@ void applyplan_render(const apply_plan *p, strbuf *out);
 /* How a value is shown in the plan: strings as they are, lists space-separated,
  * other values as JSON. */
 void applyplan_value_text(const value *v, strbuf *out);
+
+/* ---- pmgen apply --json ---------------------------------------------------------------------
+ * What happened to each app of a plan, and the JSON document apply prints with --json
+ * (pmgen(1), APPLY --json). Pure: strings in, text out. */
+
+typedef struct app_outcome {
+        char **restarted;     /* instances restarted ("web@0"), NULL-terminated; NULL: none */
+        char **started;       /* instances started */
+        char **stopped;       /* instances stopped */
+        char *before, *after; /* the app's units as one text (applyplan_units_text); NULL: no units */
+        bool starts;          /* unchanged but not running: its target starts */
+} app_outcome;
+
+/* Appends a copy of s to a NULL-terminated list. 0 or -ENOMEM. */
+int applyplan_strv_push(char ***v, const char *s);
+void app_outcomes_free(app_outcome *o, size_t n);
+/* "created", "updated" (changed or scaled), "unchanged", "removed". */
+const char *applyplan_action(change_kind k);
+/* The files of one app as a single text for a diff: "# NAME\n" and its content for each
+ * file, "# NAME -> TARGET" for a symlink. The values of NAME.env are never shown
+ * ("KEY=(hidden)"); the plan's attributes say which variable changed. */
+void applyplan_units_text(const out_file *f, size_t n, strbuf *out);
+/* The "apps" array: one object per plan entry (outcomes: one per entry, or NULL):
+ *   {"name", "action", "instances": {"before", "after"}, "changes": [{"key", "before", "after"}],
+ *    "restart", "start", "stop": the instances the plan restarts/starts/stops,
+ *    "restarted", "started", "stopped": those it did, "restart_units", "stop_units",
+ *    "diff": {"before", "after"}}
+ * Env variables appear in "changes" with "(hidden)" in place of their values. */
+void applyplan_render_json(const apply_plan *p, const app_outcome *outcomes, strbuf *out);
+/* A diagnostic as {"file", "line", "col", "level", "message", "text"} ("text": as printed). */
+void applyplan_diag_json(const diag *d, strbuf *out);

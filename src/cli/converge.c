@@ -17,6 +17,7 @@
 #include "bus.h"
 #include "host.h"
 #include "units.h"
+#include "write.h"
 
 void store_updates_free(store_update *u, size_t n) {
         for (size_t i = 0; u && i < n; i++) {
@@ -168,11 +169,36 @@ static char *unitname(const char *fmt, const char *name, unsigned i) {
 }
 
 typedef struct progress {
+        FILE *out;   /* the human report: stdout, or stderr with --json */
         strbuf done; /* what was done, for the failure report */
+        const apply_plan *plan;
+        app_outcome *outcomes; /* per plan entry: what was done (--json), or NULL */
+        bool oom;              /* an outcome could not be recorded */
         bool files_written;
         bool backups;  /* a previous declaration was kept as NAME.ini~ */
         bool reloaded;
 } progress;
+
+enum { DID_RESTART, DID_START, DID_STOP };
+
+/* Instances [from, to) of an app were restarted, started or stopped (for --json). */
+static void did(progress *pg, const app_change *c, int what, unsigned from, unsigned to) {
+        app_outcome *o;
+
+        if (!pg->outcomes)
+                return;
+        o = &pg->outcomes[c - pg->plan->v];
+        for (unsigned i = from; i < to; i++) {
+                char *u = unitname("%s@%u", c->name, i);
+
+                if (!u || applyplan_strv_push(what == DID_RESTART ? &o->restarted
+                                              : what == DID_START ? &o->started
+                                                                  : &o->stopped,
+                                              u) < 0)
+                        pg->oom = true;
+                free(u);
+        }
+}
 
 static int job(pbus *b, const char *method, const char *fmt, const char *name, unsigned i, strbuf *why) {
         char *u = unitname(fmt, name, i);
@@ -300,8 +326,9 @@ static int converge_app(pbus *b, const app_change *c, progress *pg, strbuf *why)
                         /* A bad release stops here, with the other instances still on the old one. */
                         if (settle(b, c->name, i, before, c->min_uptime_ms, 0, why) < 0)
                                 goto fail;
-                        printf("  %s@%u restarted%s\n", c->name, i, c->replace_sockets ? " with a new socket" : "");
-                        fflush(stdout);
+                        fprintf(pg->out, "  %s@%u restarted%s\n", c->name, i, c->replace_sockets ? " with a new socket" : "");
+                        fflush(pg->out);
+                        did(pg, c, DID_RESTART, i, i + 1);
                         strbuf_addf(&pg->done, " %s@%u restarted;", c->name, i);
                 }
         }
@@ -314,15 +341,17 @@ static int converge_app(pbus *b, const app_change *c, progress *pg, strbuf *why)
                 for (unsigned i = keep; i < c->new_instances; i++) {
                         if (settle(b, c->name, i, 0, c->min_uptime_ms, c->min_uptime_ms, why) < 0)
                                 goto fail;
-                        printf("  %s@%u started\n", c->name, i);
+                        fprintf(pg->out, "  %s@%u started\n", c->name, i);
+                        did(pg, c, DID_START, i, i + 1);
                         strbuf_addf(&pg->done, " %s@%u started;", c->name, i);
                 }
-                fflush(stdout);
+                fflush(pg->out);
         }
         if (c->new_instances < c->old_instances) {
                 if (retire(b, c->name, c->new_instances, c->old_instances, c->old_socket, why) < 0)
                         goto fail;
-                printf("  %s@%u..%u stopped\n", c->name, c->new_instances, c->old_instances - 1);
+                fprintf(pg->out, "  %s@%u..%u stopped\n", c->name, c->new_instances, c->old_instances - 1);
+                did(pg, c, DID_STOP, c->new_instances, c->old_instances);
                 strbuf_addf(&pg->done, " %s@%u..%u stopped;", c->name, c->new_instances, c->old_instances - 1);
         }
         for (size_t k = 0; c->stop_units && c->stop_units[k]; k++)
@@ -361,8 +390,9 @@ static int started_app(pbus *b, const app_change *c, const uint32_t *before, uns
         for (unsigned i = 0; i < c->new_instances; i++)
                 if (settle(b, c->name, i, before[i], c->min_uptime_ms, waited, why) < 0)
                         return -1;
-        printf("  %s started (%u instance%s)\n", c->name, c->new_instances, c->new_instances == 1 ? "" : "s");
-        fflush(stdout);
+        fprintf(pg->out, "  %s started (%u instance%s)\n", c->name, c->new_instances, c->new_instances == 1 ? "" : "s");
+        fflush(pg->out);
+        did(pg, c, DID_START, 0, c->new_instances);
         strbuf_addf(&pg->done, " %s started;", c->name);
         return 0;
 }
@@ -378,8 +408,9 @@ static int stop_app(pbus *b, const app_change *c, progress *pg, strbuf *why) {
                 if (unit_job(b, "StopUnit", c->stop_units[k], why) < 0)
                         r = -1;
         if (r == 0) {
-                printf("  %s stopped\n", c->name);
-                fflush(stdout);
+                fprintf(pg->out, "  %s stopped\n", c->name);
+                fflush(pg->out);
+                did(pg, c, DID_STOP, 0, c->old_instances);
                 strbuf_addf(&pg->done, " %s stopped;", c->name);
         }
         free(target);
@@ -443,7 +474,7 @@ static int write_updates(const store_paths *sp, const store_update *u, size_t n,
                         strbuf_addf(why, "cannot %s %s: %s", u[i].new_text ? "write" : "remove", strbuf_str(&path),
                                     strerror(-r));
                 else {
-                        printf("  %s %s\n", u[i].new_text ? "wrote" : "removed", strbuf_str(&path));
+                        fprintf(pg->out, "  %s %s\n", u[i].new_text ? "wrote" : "removed", strbuf_str(&path));
                         strbuf_addf(&pg->done, " %s %s;", u[i].new_text ? "wrote" : "removed", strbuf_str(&path));
                         pg->files_written = true;
                 }
@@ -462,11 +493,71 @@ static bool any_file_changes(const store_update *u, size_t n) {
         return false;
 }
 
+/* The units of app `name` on one side, as one text (NULL: not there). */
+static char *side_units_text(const side *s, const char *name) {
+        strbuf sb = STRBUF_INIT;
+
+        for (size_t k = 0; k < s->n_apps; k++)
+                if (strcmp(s->apps[k].name, name) == 0) {
+                        applyplan_units_text(s->apps[k].units, s->apps[k].n_units, &sb);
+                        return strbuf_steal(&sb);
+                }
+        return NULL;
+}
+
+void apply_report_diags(apply_report *rep, const diag_list *dl) {
+        for (size_t i = 0; rep && i < dl->n; i++) {
+                if (rep->diags.len)
+                        strbuf_addc(&rep->diags, ',');
+                applyplan_diag_json(&dl->v[i], &rep->diags);
+        }
+}
+
+void apply_report_free(apply_report *rep) {
+        strbuf_free(&rep->diags);
+        strbuf_free(&rep->files);
+        strbuf_free(&rep->apps);
+        strbuf_free(&rep->error);
+}
+
+/* The files and apps of the report, once the plan is made. */
+static void report_fill(apply_report *rep, const store_paths *sp, const store_update *u, size_t n,
+                        const apply_plan *plan, const side *old, const side *new, app_outcome *outcomes,
+                        const bool *start_unchanged) {
+        for (size_t i = 0; i < n; i++) {
+                bool same = u[i].old_text && u[i].new_text && strcmp(u[i].old_text, u[i].new_text) == 0;
+                strbuf path = STRBUF_INIT;
+
+                strbuf_addf(&path, "%s/%s", sp->config_dir, u[i].name);
+                strbuf_adds(&rep->files, i ? ",{\"path\":" : "{\"path\":");
+                json_escape(&rep->files, strbuf_str(&path), path.len);
+                strbuf_adds(&rep->files, ",\"source\":");
+                if (u[i].label)
+                        json_escape(&rep->files, u[i].label, strlen(u[i].label));
+                else
+                        strbuf_adds(&rep->files, "null");
+                strbuf_addf(&rep->files, ",\"action\":\"%s\"}",
+                            !u[i].new_text ? "removed" : same ? "unchanged" : !u[i].old_text ? "created" : "updated");
+                strbuf_free(&path);
+        }
+        for (size_t i = 0; i < plan->n; i++) {
+                outcomes[i].before = side_units_text(old, plan->v[i].name);
+                outcomes[i].after = side_units_text(new, plan->v[i].name);
+                outcomes[i].starts = start_unchanged && start_unchanged[i];
+        }
+        applyplan_render_json(plan, outcomes, &rep->apps);
+}
+
 int converge(const verb_opts *o, const store_paths *sp, store_update *u, size_t n) {
+        return converge_report(o, sp, u, n, NULL);
+}
+
+int converge_report(const verb_opts *o, const store_paths *sp, store_update *u, size_t n, apply_report *rep) {
         side old = { 0 }, new = { 0 };
         apply_plan plan = { 0 };
         diag_list dl = DIAG_LIST_INIT;
-        progress pg = { .done = STRBUF_INIT };
+        progress pg = { .out = rep ? stderr : stdout, .done = STRBUF_INIT, .plan = &plan };
+        bool work = false;
         strbuf why = STRBUF_INIT, out = STRBUF_INIT;
         pbus *b = NULL;
         const char *what = NULL, *failed_app = NULL;
@@ -479,6 +570,7 @@ int converge(const verb_opts *o, const store_paths *sp, store_update *u, size_t 
         if (r == 0)
                 r = side_build(&new, sp, u, n, true, &dl);
         print_diags(&dl, o->quiet);
+        apply_report_diags(rep, &dl);
         if (r < 0) {
                 ret = r == -ENOMEM ? EXIT_SYSTEM : EXIT_DECL;
                 goto out;
@@ -488,12 +580,18 @@ int converge(const verb_opts *o, const store_paths *sp, store_update *u, size_t 
                 ret = EXIT_SYSTEM;
                 goto out;
         }
+        if (rep && !(pg.outcomes = calloc(plan.n + 1, sizeof(app_outcome)))) {
+                ret = EXIT_SYSTEM;
+                goto out;
+        }
         files = any_file_changes(u, n);
 
         r = pbus_open(o->user, &b, &what);
         if (r < 0 && !o->dry_run) {
                 fprintf(stderr, "pmgen: cannot reach %s: %s%s\n", what, strerror(-r),
                         o->user ? " (is the user manager running? see loginctl enable-linger in pmgen(1))" : "");
+                if (rep)
+                        strbuf_addf(&rep->error, "cannot reach %s: %s", what, strerror(-r));
                 ret = EXIT_SYSTEM;
                 goto out;
         }
@@ -522,7 +620,7 @@ int converge(const verb_opts *o, const store_paths *sp, store_update *u, size_t 
         }
 
         /* The plan. */
-        bool work = files || need_reload || !applyplan_is_noop(&plan);
+        work = files || need_reload || !applyplan_is_noop(&plan);
 
         for (size_t i = 0; i < plan.n; i++)
                 work = work || start_unchanged[i];
@@ -538,16 +636,18 @@ int converge(const verb_opts *o, const store_paths *sp, store_update *u, size_t 
                         strbuf_addf(&out, "  > %s: not running: starts\n", plan.v[i].name);
         if (need_reload && !files)
                 strbuf_adds(&out, "  > systemd has not loaded every declared app: it reloads\n");
-        fputs(strbuf_str(&out), stdout);
+        if (rep)
+                report_fill(rep, sp, u, n, &plan, &old, &new, pg.outcomes, start_unchanged);
+        fputs(strbuf_str(&out), pg.out);
         if (!work) {
-                puts("nothing to do");
+                fputs("nothing to do\n", pg.out);
                 goto out;
         }
         if (o->dry_run) {
-                puts("dry run: nothing was changed");
+                fputs("dry run: nothing was changed\n", pg.out);
                 goto out;
         }
-        fflush(stdout);
+        fflush(pg.out);
 
         for (size_t i = 0; i < plan.n; i++) {
                 const app_change *c = &plan.v[i];
@@ -558,7 +658,7 @@ int converge(const verb_opts *o, const store_paths *sp, store_update *u, size_t 
                         retiring = true;
         }
         if (retiring && !o->user && geteuid() == 0 && enable_tcp_migrate_req() == 1)
-                puts("  enabled net.ipv4.tcp_migrate_req: connections queued on a retired socket move to the others");
+                fputs("  enabled net.ipv4.tcp_migrate_req: connections queued on a retired socket move to the others\n", pg.out);
 
         /* 1. Removed apps stop while their units still exist. */
         for (size_t i = 0; i < plan.n; i++)
@@ -585,7 +685,7 @@ int converge(const verb_opts *o, const store_paths *sp, store_update *u, size_t 
                 }
                 sd_bus_error_free(&e);
                 pg.reloaded = true;
-                puts("  reloaded systemd (the generator made the units)");
+                fputs("  reloaded systemd (the generator made the units)\n", pg.out);
                 strbuf_adds(&pg.done, " daemon-reload;");
         }
         for (size_t i = 0; i < plan.n; i++) {
@@ -655,12 +755,32 @@ int converge(const verb_opts *o, const store_paths *sp, store_update *u, size_t 
                         ret = EXIT_UNIT;
                         goto fail;
                 }
-        printf("applied in %.1fs\n", now_s() - t0);
+        fprintf(pg.out, "applied in %.1fs\n", now_s() - t0);
         goto out;
 fail:
         report_failure(&pg, strbuf_str(&why), failed_app);
+        if (rep) {
+                strbuf_addf(&rep->error, "apply failed: %s", strbuf_str(&why));
+                if (pg.done.len)
+                        strbuf_addf(&rep->error, "; done before the failure:%s", strbuf_str(&pg.done));
+                if (!pg.files_written)
+                        strbuf_adds(&rep->error, "; no declaration was changed");
+        }
 out:
-        fflush(stdout);
+        if (rep) {
+                /* With --dry-run, what would change; otherwise what did (a failure half way did some). */
+                rep->changed = o->dry_run || ret == 0 ? work : pg.files_written || pg.done.len > 0;
+                if (plan.n && rep->apps.len) {
+                        /* the outcomes after the jobs */
+                        strbuf_truncate(&rep->apps, 0);
+                        applyplan_render_json(&plan, pg.outcomes, &rep->apps);
+                }
+                if (pg.oom && !rep->error.len)
+                        strbuf_adds(&rep->error, "out of memory while recording what was done: the lists of "
+                                                 "restarted, started and stopped instances are incomplete");
+        }
+        app_outcomes_free(pg.outcomes, plan.n);
+        fflush(pg.out);
         for (size_t i = 0; befores && i < plan.n; i++)
                 free(befores[i]);
         free(befores);

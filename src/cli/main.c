@@ -16,6 +16,7 @@
 #include "apply.h"
 #include "cli.h"
 #include "compile.h"
+#include "deployexport.h"
 #include "envcmd.h"
 #include "generator.h"
 #include "host.h"
@@ -60,14 +61,18 @@ static const char usage_text[] =
         "                            keys r reload, R restart, up/down, PgUp/PgDn, q\n"
         "  import [DUMP]             PM2's dump.pm2 as a declaration (-o FILE, --apply)\n"
         "  generator DIR [DIR DIR]   run the systemd generator (as pmgen-generator does)\n"
+        "  deploy-export FILE ENV -o DIR\n"
+        "                            PM2's deploy section as an Ansible inventory and\n"
+        "                            playbook (the pmgen.pmgen collection)\n"
         "\n"
         "Options:\n"
         "  -e, --env NAME            apply env_NAME over env (PM2's --env)\n"
-        "  -o, --output DIR|FILE     where generate (a directory) or import (a file) writes\n"
+        "  -o, --output DIR|FILE     where generate and deploy-export (a directory) or\n"
+        "                            import (a file) write\n"
         "      --user                the user manager (systemctl --user) and ~/.config/pmgen\n"
         "      --dry-run             apply, scale, delete: print the plan, change nothing\n"
         "      --prune               apply: also remove apps applied earlier from other files\n"
-        "      --json                ls, logs: JSON for scripts\n"
+        "      --json                ls, logs, apply: JSON for scripts\n"
         "  -n, --lines N             logs: the last N records (default 15)\n"
         "  -f, --follow              logs: keep printing new records\n"
         "      --err                 logs: records at priority warning or worse\n"
@@ -231,7 +236,7 @@ static const command commands[] = {
         { "check", NULL, O_ENV | O_EVAL | O_SHIM, 1, -1, "FILE..." },
         { "generate", NULL, O_ENV | O_EVAL | O_SHIM | O_OUTPUT | O_USER, 1, -1, "FILE... -o DIR" },
         { "convert", NULL, O_ENV | O_EVAL | O_TO, 1, 1, "FILE" },
-        { "apply", NULL, O_ENV | O_EVAL | O_USER | O_DRY | O_PRUNE, 0, -1, "[FILE...]" },
+        { "apply", NULL, O_ENV | O_EVAL | O_USER | O_DRY | O_PRUNE | O_JSON, 0, -1, "[FILE...]" },
         { "ls", "status", O_USER | O_JSON, 0, 0, "" },
         { "list", NULL, O_USER | O_JSON, 0, 0, "" },
         { "logs", "log", O_USER | O_JSON | O_LINES | O_FOLLOW | O_ERR | O_TIME, 0, 1, "[APP]" },
@@ -247,6 +252,7 @@ static const command commands[] = {
         { "monit", NULL, O_USER, 0, 0, "" },
         { "import", NULL, O_USER | O_OUTPUT | O_TO | O_APPLY | O_ENV | O_DRY | O_ALLENV, 0, 1, "[DUMP]" },
         { "generator", NULL, O_USER, 1, 3, "DIR [DIR DIR]" },
+        { "deploy-export", NULL, O_OUTPUT, 2, 2, "FILE ENV -o DIR" },
         { "help", NULL, 0, 0, 1, "" },
 };
 
@@ -503,6 +509,8 @@ int main(int argc, char **argv) {
                         return usage_error("%s", "import: -o writes a file, --apply applies: choose one");
                 return cmd_import(&c.v, nargs ? args[0] : NULL);
         }
+        if (strcmp(cd->name, "deploy-export") == 0)
+                return cmd_deploy_export(&c.v, args[0], args[1]);
         if (strcmp(cd->name, "generator") == 0) {
                 char *gargv[5] = { (char *) "pmgen-generator", NULL, NULL, NULL, NULL };
 

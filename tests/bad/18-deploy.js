@@ -1,6 +1,7 @@
 module.exports = {
-  apps: [{ name: 'api', script: 'server.js' }],
-  deploy: {
-    production: { user: 'node', host: 'example.com', ref: 'origin/main' },
-  },
+  apps: [{ name: 'api', script: 'server.js',
+    deploy: {
+      production: { user: 'node', host: 'example.com', ref: 'origin/main' },
+    },
+  }],
 };

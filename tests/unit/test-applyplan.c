@@ -257,6 +257,115 @@ static void test_value_text(void **state) {
         }
 }
 
+/* ---- apply --json ------------------------------------------------------------------------------- */
+
+static void test_json_one(const side_in *old, const side_in *new, const app_outcome *outcomes, const char *want) {
+        side o, n;
+        apply_plan p;
+        strbuf sb = STRBUF_INIT;
+
+        side_build(old, &o);
+        side_build(new, &n);
+        assert_int_equal(applyplan_build(o.snaps, o.m.n_apps, n.snaps, n.m.n_apps, &p), 0);
+        applyplan_render_json(&p, outcomes, &sb);
+        assert_false(sb.oom);
+        assert_string_equal(strbuf_str(&sb), want);
+        strbuf_free(&sb);
+        applyplan_free(&p);
+        side_free(&o);
+        side_free(&n);
+}
+
+#define NOLISTS "\"restarted\":[],\"started\":[],\"stopped\":[],\"restart_units\":[],\"stop_units\":[]"
+
+static void test_json(void **state) {
+        (void) state;
+        side_in web = { WEB1, { SVC1 } };
+        side_in none = { NULL, { NULL } };
+        side_in env = { "[web]\nscript = /srv/s.js\ninstances = 2\nexec_mode = cluster\nport = 3000\nkill_timeout = 5000\n"
+                        "[web env]\nA = 2\nB = new\n",
+                        { "web@.service=ExecStart=x --kill-timeout=5000\nInstances=2\n|web.env=A=\"2\"\nB=\"new\"\n|"
+                          "web@.socket=ListenStream=3000\n|web.target=Wants=web@0 web@1\n" } };
+        side_in scaled = { "[web]\nscript = /srv/s.js\ninstances = 3\nexec_mode = cluster\nport = 3000\nkill_timeout = 3000\n"
+                           "[web env]\nA = 1\n",
+                           { "web@.service=ExecStart=x\nInstances=3\n|web.env=A=\"1\"\n|web@.socket=ListenStream=3000\n|"
+                             "web.target=Wants=web@0 web@1 web@2\n" } };
+        char *restarted[] = { (char *) "web@0", (char *) "web@1", NULL };
+        app_outcome done = { .restarted = restarted, .before = (char *) "a\"b\\c\n\x01\xff", .after = (char *) "é\t" };
+
+        test_json_one(&web, &web, NULL,
+                      "[{\"name\":\"web\",\"action\":\"unchanged\",\"instances\":{\"before\":2,\"after\":2},\"changes\":[],"
+                      "\"restart\":[],\"start\":[],\"stop\":[]," NOLISTS ",\"diff\":{\"before\":\"\",\"after\":\"\"}}]");
+        /* An unchanged app that is not running starts. */
+        test_json_one(&web, &web, &(app_outcome){ .starts = true },
+                      "[{\"name\":\"web\",\"action\":\"unchanged\",\"instances\":{\"before\":2,\"after\":2},\"changes\":[],"
+                      "\"restart\":[],\"start\":[\"web@0\",\"web@1\"],\"stop\":[]," NOLISTS
+                      ",\"diff\":{\"before\":\"\",\"after\":\"\"}}]");
+        test_json_one(&none, &web, NULL,
+                      "[{\"name\":\"web\",\"action\":\"created\",\"instances\":{\"before\":null,\"after\":2},\"changes\":[],"
+                      "\"restart\":[],\"start\":[\"web@0\",\"web@1\"],\"stop\":[]," NOLISTS
+                      ",\"diff\":{\"before\":\"\",\"after\":\"\"}}]");
+        test_json_one(&web, &none, NULL,
+                      "[{\"name\":\"web\",\"action\":\"removed\",\"instances\":{\"before\":2,\"after\":null},\"changes\":[],"
+                      "\"restart\":[],\"start\":[],\"stop\":[\"web@0\",\"web@1\"]," NOLISTS
+                      ",\"diff\":{\"before\":\"\",\"after\":\"\"}}]");
+        test_json_one(&web, &scaled, NULL,
+                      "[{\"name\":\"web\",\"action\":\"updated\",\"instances\":{\"before\":2,\"after\":3},\"changes\":[],"
+                      "\"restart\":[],\"start\":[\"web@2\"],\"stop\":[]," NOLISTS
+                      ",\"diff\":{\"before\":\"\",\"after\":\"\"}}]");
+        /* Env values never appear; strings are JSON-escaped (a bad UTF-8 byte becomes U+FFFD). */
+        test_json_one(&web, &env, &done,
+                      "[{\"name\":\"web\",\"action\":\"updated\",\"instances\":{\"before\":2,\"after\":2},\"changes\":["
+                      "{\"key\":\"kill_timeout\",\"before\":\"3000\",\"after\":\"5000\"},"
+                      "{\"key\":\"env.A\",\"before\":\"(hidden)\",\"after\":\"(hidden)\"},"
+                      "{\"key\":\"env.B\",\"before\":null,\"after\":\"(hidden)\"}],"
+                      "\"restart\":[\"web@0\",\"web@1\"],\"start\":[],\"stop\":[],"
+                      "\"restarted\":[\"web@0\",\"web@1\"],\"started\":[],\"stopped\":[],\"restart_units\":[],\"stop_units\":[],"
+                      "\"diff\":{\"before\":\"a\\\"b\\\\c\\n\\u0001\\ufffd\",\"after\":\"é\\t\"}}]");
+}
+
+static void test_units_text(void **state) {
+        (void) state;
+        out_file f[] = {
+                { (char *) "web@.service", (char *) "[Service]\nExecStart=x", 0644, false },
+                { (char *) "web.env", (char *) "# Environment of web\nAPI_KEY=\"s3cret\"\nEMPTY=\nODD\n", 0600, false },
+                { (char *) "multi-user.target.wants/web.target", (char *) "../web.target", 0777, true },
+        };
+        strbuf sb = STRBUF_INIT;
+
+        applyplan_units_text(f, 3, &sb);
+        assert_string_equal(strbuf_str(&sb), "# web@.service\n[Service]\nExecStart=x\n"
+                                             "# web.env\n# Environment of web\nAPI_KEY=(hidden)\nEMPTY=(hidden)\nODD\n"
+                                             "# multi-user.target.wants/web.target -> ../web.target\n");
+        assert_null(strstr(strbuf_str(&sb), "s3cret"));
+        strbuf_free(&sb);
+        assert_string_equal(applyplan_action(CHANGE_SCALED), "updated");
+        assert_string_equal(applyplan_action(CHANGE_CHANGED), "updated");
+        assert_string_equal(applyplan_action(CHANGE_ADDED), "created");
+        assert_string_equal(applyplan_action(CHANGE_REMOVED), "removed");
+        assert_string_equal(applyplan_action(CHANGE_UNCHANGED), "unchanged");
+}
+
+static void test_diag_json(void **state) {
+        (void) state;
+        diag_list dl = DIAG_LIST_INIT;
+        strbuf sb = STRBUF_INIT;
+
+        diag_error(&dl, ((loc){ "/etc/pmgen/d/a\"pps.ini", 7, 13 }), "instances: expected a number, found 'two'");
+        diag_warning(&dl, ((loc){ "x.js", 0, 0 }), "say \"hi\"");
+        applyplan_diag_json(&dl.v[0], &sb);
+        strbuf_addc(&sb, '|');
+        applyplan_diag_json(&dl.v[1], &sb);
+        assert_string_equal(strbuf_str(&sb),
+                            "{\"file\":\"/etc/pmgen/d/a\\\"pps.ini\",\"line\":7,\"col\":13,\"level\":\"error\","
+                            "\"message\":\"instances: expected a number, found 'two'\","
+                            "\"text\":\"/etc/pmgen/d/a\\\"pps.ini:7:13: error: instances: expected a number, found 'two'\"}|"
+                            "{\"file\":\"x.js\",\"line\":null,\"col\":null,\"level\":\"warning\",\"message\":\"say \\\"hi\\\"\","
+                            "\"text\":\"x.js: warning: say \\\"hi\\\"\"}");
+        strbuf_free(&sb);
+        diag_list_free(&dl);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_unchanged),      cmocka_unit_test(test_added_removed),
@@ -264,6 +373,8 @@ int main(void) {
                 cmocka_unit_test(test_changed_and_scaled), cmocka_unit_test(test_no_unit_change),
                 cmocka_unit_test(test_socket_change),  cmocka_unit_test(test_timers),
                 cmocka_unit_test(test_value_text),
+                cmocka_unit_test(test_json),           cmocka_unit_test(test_units_text),
+                cmocka_unit_test(test_diag_json),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
