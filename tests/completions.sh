@@ -16,7 +16,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 # bash: one line per case, "LINE|expected candidates" (sorted, space-separated; LINE ends where the cursor is).
-bash_cases='pmgen |apply check convert delete deploy-export describe env generate generator help import logs ls monit reload reset restart scale start status stop
+bash_cases='pmgen |apply check convert delete deploy-export describe diff env generate generator help import logs ls monit reload reset restart scale start status stop
 pmgen re|reload reset restart
 pmgen --|--help --quiet --user --version
 pmgen logs --|--err --follow --json --lines --quiet --time --user
@@ -140,7 +140,7 @@ while IFS='|' read -r line want; do
 done <<<"$bash_cases"
 
 # zsh offers the same, bar bash's -x short forms it lists separately and aliases it hides.
-zsh_cases='pmgen |apply check convert delete deploy-export describe env generate generator help import logs ls monit reload reset restart scale start status stop
+zsh_cases='pmgen |apply check convert delete deploy-export describe diff env generate generator help import logs ls monit reload reset restart scale start status stop
 pmgen re|reload reset restart
 pmgen logs --|--err --follow --json --lines --quiet --time --user
 pmgen restart --|--quiet --update-env --user

@@ -84,7 +84,7 @@ _pmgen() {
         fi
         COMPREPLY=()
 
-        local commands="check generate convert apply ls status logs start stop restart reload reset scale delete describe env
+        local commands="check generate convert apply diff ls status logs start stop restart reload reset scale delete describe env
                 monit import generator deploy-export help"
         # Options that take a value (as separate word or after =).
         local valued='@(-e|--env|-o|--output|-n|--lines|--to|--shim|--node-preload|--bind-preload|-i|--instances|--name|--port|--cwd|--interpreter|--node-args|--max-memory-restart|-c|--cron|--only)'
@@ -164,6 +164,7 @@ _pmgen() {
         generate) opts="-e --env --eval --shim --node-preload --bind-preload -o --output --user -q --quiet" ;;
         convert) opts="-e --env --eval --to -q --quiet" ;;
         apply) opts="-e --env --user --dry-run --prune --json -q --quiet" ;;
+        diff) opts="-e --env --user --prune -q --quiet" ;;
         ls | status | list) opts="--json --user -q --quiet" ;;
         logs | log) opts="-n --lines -f --follow --err --time --json --user -q --quiet" ;;
         start) opts="-i --instances -n --name --port --env --cwd --interpreter --node-args --max-memory-restart -c --cron
@@ -189,7 +190,7 @@ _pmgen() {
         '')
                 _pmgen_reply -W "$commands" -- "$cur"
                 ;;
-        check | generate | convert | apply)
+        check | generate | convert | apply | diff)
                 [[ $cmd == convert ]] && ((npos >= 1)) && return 0
                 _pmgen_files '@(js|cjs|mjs|json|ini)'
                 ;;

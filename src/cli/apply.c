@@ -317,15 +317,41 @@ static void print_report(const verb_opts *o, const apply_report *rep, int ret) {
         strbuf_free(&sb);
 }
 
+static int apply_files(const verb_opts *o, int n, char **files, apply_report *rep);
+
 int cmd_apply(const verb_opts *o, int n, char **files) {
+        apply_report report = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, false, NULL, false };
+        int ret = apply_files(o, n, files, o->json ? &report : NULL);
+
+        apply_report_free(&report);
+        return ret;
+}
+
+int cmd_diff(const verb_opts *o, int n, char **files) {
+        verb_opts dry = *o;
+        strbuf diff = STRBUF_INIT;
+        apply_report report = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, false, &diff, true };
+        int ret;
+
+        dry.dry_run = true;
+        dry.json = false;
+        ret = apply_files(&dry, n, files, &report);
+        if (ret == 0) {
+                fputs(diff.len ? "\n" : "no unit would change\n", stdout);
+                fputs(strbuf_str(&diff), stdout);
+        }
+        strbuf_free(&diff);
+        apply_report_free(&report);
+        return ret;
+}
+
+static int apply_files(const verb_opts *o, int n, char **files, apply_report *rep) {
         compile_opts co = { .shim_path = PMGEN_SHIM_PATH, .preload_path = PMGEN_NODE_PRELOAD_PATH,
                             .bind_preload_path = PMGEN_BIND_PRELOAD_PATH, .generator = "pmgen",
                             .paths_must_exist = true };
         apply_source *src;
         diag_list dl = DIAG_LIST_INIT;
         char *dflt[2] = { NULL, NULL };
-        apply_report report = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, false };
-        apply_report *rep = o->json ? &report : NULL;
         int ret = 0, r = 0;
 
         if (n == 0) {
@@ -374,7 +400,7 @@ int cmd_apply(const verb_opts *o, int n, char **files) {
                 complain(rep, "nothing was changed");
         } else
                 ret = apply_sources_report(o, src, (size_t) n, rep);
-        if (rep)
+        if (rep && o->json)
                 print_report(o, rep, ret);
         for (int i = 0; i < n; i++) {
                 decl_free(&src[i].d);
@@ -383,6 +409,5 @@ int cmd_apply(const verb_opts *o, int n, char **files) {
         }
         free(src);
         diag_list_free(&dl);
-        apply_report_free(&report);
         return ret;
 }

@@ -52,6 +52,8 @@ typedef struct apply_report {
         strbuf apps;  /* the "apps" array (applyplan_render_json); empty: no plan was made */
         strbuf error; /* why apply failed; empty: it did not */
         bool changed; /* something changed (with --dry-run: would change) */
+        strbuf *unit_diff;    /* NULL, or receives a unified diff of each changed app's units (pmgen diff) */
+        bool human_to_stdout; /* the human report stays on stdout (pmgen diff) */
 } apply_report;
 
 void apply_report_diags(apply_report *rep, const diag_list *dl); /* rep may be NULL */
@@ -62,6 +64,9 @@ int converge_report(const verb_opts *o, const store_paths *sp, store_update *u, 
 /* pmgen apply FILE… (no FILE: ecosystem.config.js and the other names PM2 looks for,
  * in the current directory). */
 int cmd_apply(const verb_opts *o, int n, char **files);
+/* pmgen diff FILE…: apply --dry-run, then what would change in each app's units, as a unified diff
+ * (environment values hidden). */
+int cmd_diff(const verb_opts *o, int n, char **files);
 
 /* One declaration to apply: loaded, with the source it stands for. */
 typedef struct apply_source {

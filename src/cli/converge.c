@@ -16,6 +16,7 @@
 #include "applyplan.h"
 #include "bus.h"
 #include "host.h"
+#include "linediff.h"
 #include "units.h"
 #include "write.h"
 
@@ -544,6 +545,16 @@ static void report_fill(apply_report *rep, const store_paths *sp, const store_up
                 outcomes[i].before = side_units_text(old, plan->v[i].name);
                 outcomes[i].after = side_units_text(new, plan->v[i].name);
                 outcomes[i].starts = start_unchanged && start_unchanged[i];
+                if (rep->unit_diff) {
+                        strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+                        strbuf_addf(&a, "%s, as applied", plan->v[i].name);
+                        strbuf_addf(&b, "%s, as declared", plan->v[i].name);
+                        line_diff(rep->unit_diff, outcomes[i].before ? outcomes[i].before : "",
+                                  outcomes[i].after ? outcomes[i].after : "", strbuf_str(&a), strbuf_str(&b), 3);
+                        strbuf_free(&a);
+                        strbuf_free(&b);
+                }
         }
         applyplan_render_json(plan, outcomes, &rep->apps);
 }
@@ -556,7 +567,7 @@ int converge_report(const verb_opts *o, const store_paths *sp, store_update *u, 
         side old = { 0 }, new = { 0 };
         apply_plan plan = { 0 };
         diag_list dl = DIAG_LIST_INIT;
-        progress pg = { .out = rep ? stderr : stdout, .done = STRBUF_INIT, .plan = &plan };
+        progress pg = { .out = rep && !rep->human_to_stdout ? stderr : stdout, .done = STRBUF_INIT, .plan = &plan };
         bool work = false;
         strbuf why = STRBUF_INIT, out = STRBUF_INIT;
         pbus *b = NULL;

@@ -42,6 +42,8 @@ static const char usage_text[] =
         "Running (like PM2):\n"
         "  apply [FILE...]           converge systemd to the declarations (default:\n"
         "                            ./ecosystem.config.js); --env, --dry-run, --prune\n"
+        "  diff [FILE...]            what apply would change: its plan, then each app's units as a\n"
+        "                            unified diff (environment values hidden); changes nothing\n"
         "  ls | status               instances: pid, uptime, restarts, status, cpu, memory\n"
         "  logs [APP]                the apps' journal records; --lines N, -f, --err, --json\n"
         "  start|stop APP|all        start or stop an app's target\n"
@@ -237,6 +239,7 @@ static const command commands[] = {
         { "generate", NULL, O_ENV | O_EVAL | O_SHIM | O_OUTPUT | O_USER, 1, -1, "FILE... -o DIR" },
         { "convert", NULL, O_ENV | O_EVAL | O_TO, 1, 1, "FILE" },
         { "apply", NULL, O_ENV | O_EVAL | O_USER | O_DRY | O_PRUNE | O_JSON, 0, -1, "[FILE...]" },
+        { "diff", NULL, O_ENV | O_USER | O_PRUNE, 0, -1, "[FILE...]" },
         { "ls", "status", O_USER | O_JSON, 0, 0, "" },
         { "list", NULL, O_USER | O_JSON, 0, 0, "" },
         { "logs", "log", O_USER | O_JSON | O_LINES | O_FOLLOW | O_ERR | O_TIME, 0, 1, "[APP]" },
@@ -475,6 +478,8 @@ int main(int argc, char **argv) {
                                                  "`pmgen convert --eval FILE > apps.ini` and apply that)");
                 return cmd_apply(&c.v, nargs, args);
         }
+        if (strcmp(cd->name, "diff") == 0)
+                return cmd_diff(&c.v, nargs, args);
         if (strcmp(cd->name, "ls") == 0 || strcmp(cd->name, "list") == 0)
                 return cmd_ls(&c.v);
         if (strcmp(cd->name, "logs") == 0)

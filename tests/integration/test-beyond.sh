@@ -10,8 +10,9 @@
 #   - instances: max counts the CPUs the system slice may use (1 under CPUQuota=100%);
 #   - crash loop: max_restarts reached shows `errored` in `pmgen ls`; `pmgen reset` starts it again;
 #   - timestamps: `pmgen logs --time` stamps stdout and stderr lines; log_date_format shapes them;
-#   - exact environments: `pmgen env` shows the app's real environment with sources, secrets masked; a
-#     key removed from the declaration is gone after `pmgen apply`.
+#   - exact environments: `pmgen env` shows the app's real environment with sources, secrets masked;
+#     `pmgen diff` shows what apply would change (units as a unified diff, env keys without values) and
+#     changes nothing; a key removed from the declaration is gone after `pmgen apply`.
 # Ports 18970-18974. Runs as root in its own sandbox; run it through tests/integration/run.sh.
 set -euo pipefail
 
@@ -201,7 +202,18 @@ if grep -Eq '^KEEP=\*\*\*\* +declared$' <<<"$env1" && grep -Eq '^API_TOKEN=\*\*\
 else
         fail "pmgen env: each variable and its source, secrets masked" "$env1"
 fi
-sandbox_exec sed -i 's/ GONE: "soon",//' "$D/apps.config.js"
+sandbox_exec sed -i 's/ GONE: "soon",//; s/max_memory_restart: "150M"/max_memory_restart: "160M"/' "$D/apps.config.js"
+pid_before=$(unit_prop api@0.service MainPID)
+stored=$(sandbox_exec md5sum /etc/pmgen/apps.config.ini)
+diff_out=$(sandbox_exec pmgen diff "$D/apps.config.js" 2>&1 || :)
+if grep -q '^-ExecStart=.*--max-memory-restart=157286400 ' <<<"$diff_out" &&
+        grep -q '^+ExecStart=.*--max-memory-restart=167772160 ' <<<"$diff_out" && grep -q 'env.GONE' <<<"$diff_out" &&
+        ! grep -q soon <<<"$diff_out" && [ "$(unit_prop api@0.service MainPID)" = "$pid_before" ] &&
+        [ "$(sandbox_exec md5sum /etc/pmgen/apps.config.ini)" = "$stored" ]; then
+        pass "pmgen diff shows the change in units and environment, touches nothing" "$(grep -E '^[-+]ExecStart|env.GONE' <<<"$diff_out" | cut -c1-90 | tr '\n' ';')"
+else
+        fail "pmgen diff shows the change in units and environment, touches nothing" "$diff_out"
+fi
 sandbox_exec timeout 120 pmgen apply "$D/apps.config.js" >"$T_WORK/apply2.log" 2>&1 || fail "apply without GONE" "$(cat "$T_WORK/apply2.log")"
 env2=$(sandbox_exec pmgen env api 2>&1 || :)
 if ! grep -q '^GONE=' <<<"$env2" && grep -Eq '^KEEP=\*\*\*\* ' <<<"$env2"; then
