@@ -35,6 +35,7 @@ const key_def key_table[] = {
         M("wait_ready", NULL, KT_BOOL, "the shim's --wait-ready (process.send('ready'))"),
         M("shutdown_with_message", NULL, KT_BOOL, "the shim's --shutdown-with-message"),
         M("max_memory_restart", NULL, KT_SIZE, "the shim's --max-memory-restart: a graceful replacement when the app's anonymous memory stays over it"),
+        M("health", NULL, KT_HEALTH, "{ url | tcp | cmd, interval, timeout, retries, start_period }: the readiness of every new process and the liveness the shim pets systemd's watchdog with (WatchdogSec=; pmgen's addition)"),
         M("sticky", NULL, KT_STRING, "\"ip\": a client address always reaches the same instance (pmgen's addition; the shim's --sticky=ip)"),
         M("instance_var", NULL, KT_STRING, "the variable that holds the instance number (default NODE_APP_INSTANCE)"),
         M("increment_var", NULL, KT_STRING, "the shim adds the instance number to this variable"),

@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# shellcheck source-path=SCRIPTDIR
+# Health checks (issue 11, item 2), in a real systemd:
+#   - liveness: an app that stops answering but stays alive (GET /hang blocks its event loop) is restarted by
+#     systemd's watchdog, because the shim stops pinging once its health check failed `retries` times in a
+#     row; the same app without `health` is left hung (what PM2 does: it cannot see it);
+#   - readiness: a reload whose new process never passes the check (its /healthz answers 503, though it
+#     serves every other path) is given up after start_period, the old process keeps serving, and no request
+#     of a load running meanwhile fails; with the check passing again the next reload succeeds.
+# Ports 18900-18902. Runs as root in its own sandbox; run it through tests/integration/run.sh.
+set -euo pipefail
+
+here=$(cd -P -- "$(dirname -- "$0")" && pwd -P)
+# shellcheck source=../sandbox/lib.sh
+. "$here/../sandbox/lib.sh"
+# shellcheck source=helpers.sh
+. "$here/helpers.sh"
+# shellcheck source=reload-lib.sh
+. "$here/reload-lib.sh"
+
+DIAG_UNITS="hh@* hn@* hr@*"
+rl_require_free_ports 18900 18901 18902
+sandbox_trap
+sandbox_boot health
+t_init health
+
+heading "install"
+rl_install
+
+box_get() { # PORT PATH: the body, or nothing (1 s at most)
+        sandbox_exec curl -sf -m 1 "http://127.0.0.1:$1$2" 2>/dev/null || :
+}
+
+heading "liveness: a hung app is restarted by the watchdog"
+HEALTH="health: { url: '/healthz', interval: 1000, timeout: 500, retries: 2 },"
+rl_deploy hh 18900 "instances: 1, $HEALTH" ""
+rl_deploy hn 18901 "instances: 1," ""
+rl_start hh 1
+rl_start hn 1
+wd=$(unit_prop hh@0.service WatchdogUSec)
+wd_none=$(unit_prop hn@0.service WatchdogUSec)
+if [ "$wd" = 4.500000s ] || [ "$wd" = 4.5s ]; then
+        pass "hh: WatchdogSec from interval x retries + timeout + 2 s" "WatchdogUSec=$wd (without health: $wd_none)"
+else
+        fail "hh: WatchdogSec from interval x retries + timeout + 2 s" "WatchdogUSec='$wd'"
+fi
+hh_old=$(rl_child hh 0)
+hn_old=$(rl_child hn 0)
+hh_main=$(unit_prop hh@0.service MainPID)
+t0=$(date +%s%3N)
+[ "$(box_get 18900 /hang)" = hanging ] || fail "hh: GET /hang" "no answer"
+[ "$(box_get 18901 /hang)" = hanging ] || fail "hn: GET /hang" "no answer"
+# hung: the process is there, / is not answered
+sleep 0.5
+if [ -z "$(box_get 18900 /)" ] && sandbox_exec test -e "/proc/$hh_old"; then
+        pass "hh: hung" "app $hh_old lives and does not answer"
+else
+        fail "hh: hung" "app $hh_old answers or is gone"
+fi
+restarted() { [ "$(unit_prop hh@0.service NRestarts)" -ge 1 ] && [ -n "$(box_get 18900 /)" ]; }
+if wait_until 40 restarted; then
+        t1=$(date +%s%3N)
+        rl_journal hh
+        unhealthy=$(rl_msg hh "^pmgen-shim: child $hh_old is unhealthy")
+        wdmsg=$(sandbox_exec journalctl --no-pager -o cat -u hh@0.service | grep -m1 -i "watchdog timeout" || :)
+        if [ -n "$unhealthy" ] && [ -n "$wdmsg" ] && [ "$(rl_child hh 0)" != "$hh_old" ]; then
+                pass "hh: restarted by the watchdog" "$((t1 - t0)) ms from the hang to answers again; $unhealthy; systemd: $wdmsg; app $hh_old → $(rl_child hh 0), shim $hh_main → $(unit_prop hh@0.service MainPID)"
+        else
+                fail "hh: restarted by the watchdog" "journal: '$unhealthy' '$wdmsg'; app $hh_old → $(rl_child hh 0)"
+        fi
+else
+        fail "hh: restarted by the watchdog" "NRestarts=$(unit_prop hh@0.service NRestarts) after 40 s; $(sandbox_exec journalctl --no-pager -o cat -u hh@0.service | tail -n 8 | paste -sd '|' -)"
+fi
+# the same app without a health check: still hung, never restarted
+if [ "$(unit_prop hn@0.service NRestarts)" = 0 ] && [ "$(rl_child hn 0)" = "$hn_old" ] && [ -z "$(box_get 18901 /)" ]; then
+        pass "hn: without health the hung app stays hung" "app $hn_old, NRestarts=0, $(((t1 - t0) / 1000)) s later"
+else
+        fail "hn: without health the hung app stays hung" "NRestarts=$(unit_prop hn@0.service NRestarts), app $hn_old → $(rl_child hn 0)"
+fi
+sandbox_exec timeout 60 systemctl stop hn.target hh.target || :
+
+heading "readiness: a reload whose new process never passes is given up"
+HEALTH="health: { url: '/healthz', interval: 1000, timeout: 500, retries: 2, start_period: 3000 },"
+rl_deploy hr 18902 "instances: 1, kill_timeout: 3000, $HEALTH" "HEALTH: 'ok'"
+rl_start hr 1
+old=$(rl_child hr 0)
+rl_load_start "$T_WORK/hr" 18902 --concurrency 4
+sleep 1
+rl_deploy hr 18902 "instances: 1, kill_timeout: 3000, $HEALTH" "HEALTH: 'fail'" # the next process fails
+rl_reload hr@0.service
+sleep 1
+rl_load_stop "$T_WORK/hr"
+rl_journal hr
+given_up=$(rl_msg hr "^pmgen-shim: reload: new child [0-9]+ did not pass its health check within 3000 ms")
+new=$(rl_msg hr "^pmgen-shim: reload: starting child" | awk '{ print $5 }')
+if [ "$RL_RC" != 0 ] && [ "$RL_MS" -ge 3000 ] && [ -n "$given_up" ] && [ "$(rl_child hr 0)" = "$old" ] &&
+        [ "$(unit_prop hr@0.service ActiveState)" = active ]; then
+        pass "hr: the reload is given up, the old process serves on" "systemctl reload: exit $RL_RC after $RL_MS ms; $given_up"
+else
+        fail "hr: the reload is given up, the old process serves on" "exit $RL_RC after $RL_MS ms: $RL_OUT; journal '$given_up'; app $old → $(rl_child hr 0)"
+fi
+served_new=$(rl_sum "$T_WORK/hr" 's["by_pid"].get("'"${new:-0}"'", {}).get("count", 0)')
+if [ "$(rl_sum "$T_WORK/hr" 's["failed"]')" = 0 ] && [ "$(rl_sum "$T_WORK/hr" 's["ok"]')" -gt 100 ]; then
+        pass "hr: no failed request under load" "$(rl_load_line "$T_WORK/hr"); the given-up process $new answered $served_new of them"
+else
+        fail "hr: no failed request under load" "$(rl_load_line "$T_WORK/hr"); $(rl_sum "$T_WORK/hr" 's["examples"][:5]')"
+fi
+rl_deploy hr 18902 "instances: 1, kill_timeout: 3000, $HEALTH" "HEALTH: 'ok'"
+rl_reload hr@0.service
+rl_journal hr
+passed=$(rl_msg hr "^pmgen-shim: reload: child [0-9]+ is ready \(its health check passed\)")
+if [ "$RL_RC" = 0 ] && [ -n "$passed" ] && [ "$(rl_child hr 0)" != "$old" ]; then
+        pass "hr: a new process that passes replaces the old one" "reload took $RL_MS ms; $passed"
+else
+        fail "hr: a new process that passes replaces the old one" "exit $RL_RC after $RL_MS ms: $RL_OUT; app $old → $(rl_child hr 0)"
+fi
+
+t_finish
