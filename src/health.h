@@ -10,15 +10,16 @@
  * Which child answered. A check of "this instance's socket" (a URL that is only a path, --health-tcp=socket)
  * connects to the address of the listening socket the shim holds (getsockname; a wildcard address becomes
  * the loopback one). The kernel may hand that connection to any process that accepts on the socket (the
- * old and the new child during a reload) or, behind ReusePort=, to any instance of the app. So the answer
- * is attributed: the server side of the connection is looked up by its address pair (NETLINK_SOCK_DIAG,
- * the kernel's socket table: its inode once a process accepted it), and the inode is looked for among the
- * open files of the checked child's process tree. An answer from another process does not count, neither
- * way, and the check is made again at once. A connection nobody accepted within the timeout counts against
- * the child when this instance's accept queue is not empty. When the server side is gone before it can be
- * looked up (a server that closes right after answering: HTTP/1.0), or the sandbox forbids netlink, the
- * answer counts only when the checked child is the only one of this instance (no reload in progress): a
- * neighbour instance behind ReusePort= may then answer for it.
+ * old and the new child during a reload) or, behind ReusePort=, to any instance of the app. So the
+ * connection is attributed before the request is sent: until a process accepted it, the server side is
+ * looked up by its address pair every HEALTH_ACCEPT_POLL_MS (NETLINK_SOCK_DIAG, the kernel's socket table:
+ * its inode once a process accepted it), and the inode is looked for among the open files of the checked
+ * child's process tree. Accepted by another process: the check is made again at once, and counts neither
+ * way. Accepted by the child: the request goes out, and whatever comes back is the child's (a TCP check
+ * passes then). A connection nobody accepted within the timeout counts against the child when this
+ * instance's accept queue has connections waiting. Where the sandbox forbids netlink, nothing can be
+ * attributed: the answer then counts only when the checked child is the only one of this instance (no
+ * reload in progress), and a neighbour instance behind ReusePort= may answer for it.
  *
  * health_target_parse, health_parse_status and health_diag_* are pure (no I/O). */
 #pragma once
@@ -41,6 +42,8 @@ typedef enum health_kind {
 /* How soon a check is made again when it could not tell (another process answered), and how often a new
  * child is checked until it passes. */
 #define HEALTH_AGAIN_MS 20u
+/* How often a check's connection is looked up until a process accepted it. */
+#define HEALTH_ACCEPT_POLL_MS 10u
 #define HEALTH_READY_RETRY_MS 250u
 /* Inconclusive checks in a row before the serving child waits for the next interval. */
 #define HEALTH_UNSURE_MAX 32u

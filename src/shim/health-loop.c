@@ -398,8 +398,23 @@ void health_child_gone(shim *s, int idx) {
 int health_poll_fd(const shim *s, short *events) {
         const health_state *h = &s->health;
 
-        *events = h->connected ? POLLIN : POLLOUT;
+        /* before the request is sent, only the end of the connection is of interest */
+        *events = !h->connected ? POLLOUT : h->sent ? POLLIN : POLLRDHUP;
         return h->fd;
+}
+
+static void send_request(shim *s) {
+        health_state *h = &s->health;
+        char why[160];
+        ssize_t n;
+
+        n = send(h->fd, h->req, h->req_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n != (ssize_t) h->req_len) {
+                snprintf(why, sizeof(why), "cannot send the request: %s", n < 0 ? strerror(errno) : "short write");
+                verdict_owned(s, HEALTH_FAIL, why);
+                return;
+        }
+        h->sent = true;
 }
 
 static void on_connected(shim *s) {
@@ -408,7 +423,6 @@ static void on_connected(shim *s) {
         int err = 0;
         socklen_t elen = sizeof(err);
         char why[160];
-        ssize_t n;
 
         if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
                 err = errno;
@@ -420,21 +434,17 @@ static void on_connected(shim *s) {
         h->connected = true;
         if (getsockname(h->fd, (struct sockaddr *) &h->local, &len) < 0)
                 h->local.ss_family = AF_UNSPEC;
+        if (h->target.self && h->diag_fd >= 0) {
+                /* first who accepts it: the request goes only to the checked child, which then cannot have
+                 * closed the connection before it is looked up (poll_accepted) */
+                h->poll_at = now_ms();
+                return;
+        }
         if (h->kind == HEALTH_TCP) {
-                if (!h->target.self) {
-                        verdict(s, HEALTH_PASS, "connected");
-                        return;
-                }
-                h->poll_at = now_ms(); /* wait until a process accepts it */
+                verdict_owned(s, HEALTH_PASS, "connected");
                 return;
         }
-        n = send(h->fd, h->req, h->req_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n != (ssize_t) h->req_len) {
-                snprintf(why, sizeof(why), "cannot send the request: %s", n < 0 ? strerror(errno) : "short write");
-                verdict(s, HEALTH_FAIL, why);
-                return;
-        }
-        h->sent = true;
+        send_request(s);
 }
 
 static void on_answer(shim *s) {
@@ -443,10 +453,6 @@ static void on_answer(shim *s) {
         ssize_t n;
         int status, r;
 
-        if (!h->attributed && h->target.self) { /* before reading: the server may close once it sees us read */
-                h->owner = attribute(s);
-                h->attributed = true;
-        }
         n = recv(h->fd, h->buf + h->got, sizeof(h->buf) - h->got, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
@@ -479,22 +485,30 @@ void health_on_event(shim *s, short revents) {
                         on_connected(s);
                 return;
         }
-        if (h->kind == HEALTH_URL && (revents & (POLLIN | POLLERR | POLLHUP)))
+        if (h->sent && (revents & (POLLIN | POLLERR | POLLHUP)))
                 on_answer(s);
+        else if (!h->sent && (revents & (POLLRDHUP | POLLERR | POLLHUP))) {
+                if (h->owner != OWNER_CHILD && h->owner != OWNER_OTHER)
+                        h->owner = attribute(s);
+                verdict_owned(s, HEALTH_FAIL, "the connection was closed before the request was sent");
+        }
 }
 
-/* --health-tcp=socket: a process accepted the connection? */
+/* A check of the instance's own socket: has a process accepted the connection, and which? */
 static void poll_accepted(shim *s) {
         health_state *h = &s->health;
-        int owner = attribute(s);
 
         h->poll_at = 0;
-        if (owner == OWNER_CHILD || (owner == OWNER_UNKNOWN && h->diag_fd < 0 && only_child(s, h->idx)))
-                verdict(s, HEALTH_PASS, "accepted");
-        else if (owner == OWNER_OTHER)
-                verdict(s, HEALTH_UNSURE, "accepted by another process");
-        else
-                h->poll_at = now_ms() + PROBE_MS;
+        h->owner = attribute(s);
+        if (h->owner != OWNER_CHILD && h->owner != OWNER_OTHER) {
+                h->poll_at = now_ms() + HEALTH_ACCEPT_POLL_MS;
+                return;
+        }
+        h->attributed = true;
+        if (h->kind == HEALTH_TCP)
+                verdict_owned(s, HEALTH_PASS, "accepted");
+        else /* to another process too: it gets a whole request (its answer does not count) */
+                send_request(s);
 }
 
 static void on_timeout(shim *s) {
@@ -514,15 +528,15 @@ static void on_timeout(shim *s) {
                 verdict(s, HEALTH_FAIL, why);
                 return;
         }
-        if (h->target.self) {
+        if (h->target.self && !h->attributed && h->diag_fd >= 0) {
+                /* nobody took it: it waits in an accept queue, this instance's when that has connections
+                 * waiting (else a neighbour's behind ReusePort=) */
                 h->owner = attribute(s);
-                if (h->owner == OWNER_NOBODY) {
-                        /* in an accept queue: this instance's, when it has connections waiting */
+                if (h->owner == OWNER_NOBODY || h->owner == OWNER_UNKNOWN)
                         h->owner = queue_waiting(s) ? OWNER_CHILD : OWNER_OTHER;
-                        snprintf(why, sizeof(why), "not accepted within %lu ms", s->opt.health_timeout_ms);
-                        verdict_owned(s, HEALTH_FAIL, why);
-                        return;
-                }
+                snprintf(why, sizeof(why), "not accepted within %lu ms", s->opt.health_timeout_ms);
+                verdict_owned(s, HEALTH_FAIL, why);
+                return;
         }
         snprintf(why, sizeof(why), h->kind == HEALTH_TCP ? "not accepted within %lu ms" : "no answer within %lu ms",
                  s->opt.health_timeout_ms);
