@@ -530,8 +530,18 @@ static int norm_health(norm *n, const member *m) {
                 for (k = 0; k < N_HEALTH_KEYS && strcmp(health_keys[k].key, e->key) != 0; k++)
                         ;
                 if (k == N_HEALTH_KEYS) {
-                        diag_error(n->dl, e->key_where, "health: unknown key '%s': expected url, tcp, cmd, interval, "
-                                   "timeout, retries or start_period", e->key);
+                        const char *near = NULL;
+                        unsigned max = strlen(e->key) <= 4 ? 1 : 2; /* as key_suggest() */
+
+                        for (size_t j = 0; j < N_HEALTH_KEYS && !near; j++)
+                                if (edit_distance(e->key, health_keys[j].key, max) <= max)
+                                        near = health_keys[j].key;
+                        if (near)
+                                diag_error(n->dl, e->key_where, "health: unknown key '%s' (did you mean '%s'?)", e->key,
+                                           near);
+                        else
+                                diag_error(n->dl, e->key_where, "health: unknown key '%s': expected url, tcp, cmd, "
+                                           "interval, timeout, retries or start_period", e->key);
                         r = -EINVAL;
                         continue;
                 }

@@ -4,7 +4,8 @@
 # Health checks (issue 11, item 2), in a real systemd:
 #   - liveness: an app that stops answering but stays alive (GET /hang blocks its event loop) is restarted by
 #     systemd's watchdog, because the shim stops pinging once its health check failed `retries` times in a
-#     row; the same app without `health` is left hung (what PM2 does: it cannot see it);
+#     row; its neighbour instance on the same port (ReusePort=) is not touched, its checks reach only its
+#     own process; the same app without `health` is left hung (what PM2 does: it cannot see it);
 #   - readiness: a reload whose new process never passes the check (its /healthz answers 503, though it
 #     serves every other path) is given up after start_period, the old process keeps serving, and no request
 #     of a load running meanwhile fails; with the check passing again the next reload succeeds.
@@ -33,10 +34,12 @@ box_get() { # PORT PATH: the body, or nothing (1 s at most)
 }
 
 heading "liveness: a hung app is restarted by the watchdog"
+# two instances behind ReusePort=: the checks of each must reach its own process, so only the hung one is
+# restarted
 HEALTH="health: { url: '/healthz', interval: 1000, timeout: 500, retries: 2 },"
-rl_deploy hh 18900 "instances: 1, $HEALTH" ""
+rl_deploy hh 18900 "instances: 2, $HEALTH" ""
 rl_deploy hn 18901 "instances: 1," ""
-rl_start hh 1
+rl_start hh 2
 rl_start hn 1
 wd=$(unit_prop hh@0.service WatchdogUSec)
 wd_none=$(unit_prop hn@0.service WatchdogUSec)
@@ -45,32 +48,43 @@ if [ "$wd" = 4.500000s ] || [ "$wd" = 4.5s ]; then
 else
         fail "hh: WatchdogSec from interval x retries + timeout + 2 s" "WatchdogUSec='$wd'"
 fi
-hh_old=$(rl_child hh 0)
+sleep 3 # a few checks of both: none may fail
+rl_journal hh
+early=$(rl_msg hh "health check of child")
+[ -z "$early" ] && pass "hh: healthy instances pass" "no failed check in 3 s" || fail "hh: healthy instances pass" "$early"
 hn_old=$(rl_child hn 0)
-hh_main=$(unit_prop hh@0.service MainPID)
 t0=$(date +%s%3N)
-[ "$(box_get 18900 /hang)" = hanging ] || fail "hh: GET /hang" "no answer"
-[ "$(box_get 18901 /hang)" = hanging ] || fail "hn: GET /hang" "no answer"
-# hung: the process is there, / is not answered
+hung=$(box_get 18900 /hang)
+hung_pid=${hung#hanging }
+if [ "$hung_pid" = "$(rl_child hh 0)" ]; then hi=0; oi=1; elif [ "$hung_pid" = "$(rl_child hh 1)" ]; then hi=1; oi=0; else hi=; fi
+[ -n "$hi" ] || fatal "hh: GET /hang" "answer '$hung' from none of hh's instances ($(rl_child hh 0) $(rl_child hh 1))"
+other_pid=$(rl_child hh "$oi")
+[ "$(box_get 18901 /hang)" != "" ] || fail "hn: GET /hang" "no answer"
 sleep 0.5
-if [ -z "$(box_get 18900 /)" ] && sandbox_exec test -e "/proc/$hh_old"; then
-        pass "hh: hung" "app $hh_old lives and does not answer"
+if sandbox_exec test -e "/proc/$hung_pid" && [ "$(sandbox_sh 'grep -c . /proc/"$1"/status' "$hung_pid")" -gt 0 ]; then
+        pass "hh@$hi: hung" "app $hung_pid lives and does not answer"
 else
-        fail "hh: hung" "app $hh_old answers or is gone"
+        fail "hh@$hi: hung" "app $hung_pid is gone"
 fi
-restarted() { [ "$(unit_prop hh@0.service NRestarts)" -ge 1 ] && [ -n "$(box_get 18900 /)" ]; }
+restarted() { [ "$(unit_prop "hh@$hi.service" NRestarts)" -ge 1 ] && [ "$(rl_child hh "$hi")" != "$hung_pid" ] && [ -n "$(box_get 18900 /)" ]; }
 if wait_until 40 restarted; then
         t1=$(date +%s%3N)
         rl_journal hh
-        unhealthy=$(rl_msg hh "^pmgen-shim: child $hh_old is unhealthy")
-        wdmsg=$(sandbox_exec journalctl --no-pager -o cat -u hh@0.service | grep -m1 -i "watchdog timeout" || :)
-        if [ -n "$unhealthy" ] && [ -n "$wdmsg" ] && [ "$(rl_child hh 0)" != "$hh_old" ]; then
-                pass "hh: restarted by the watchdog" "$((t1 - t0)) ms from the hang to answers again; $unhealthy; systemd: $wdmsg; app $hh_old → $(rl_child hh 0), shim $hh_main → $(unit_prop hh@0.service MainPID)"
+        unhealthy=$(rl_msg hh "^pmgen-shim: child $hung_pid is unhealthy")
+        wdmsg=$(sandbox_exec journalctl --no-pager -o cat -u "hh@$hi.service" | grep -m1 -i "watchdog timeout" || :)
+        if [ -n "$unhealthy" ] && [ -n "$wdmsg" ]; then
+                pass "hh@$hi: restarted by the watchdog" "$((t1 - t0)) ms from the hang to the restart; $unhealthy; systemd: $wdmsg; app $hung_pid → $(rl_child hh "$hi")"
         else
-                fail "hh: restarted by the watchdog" "journal: '$unhealthy' '$wdmsg'; app $hh_old → $(rl_child hh 0)"
+                fail "hh@$hi: restarted by the watchdog" "journal: '$unhealthy' '$wdmsg'; app $hung_pid → $(rl_child hh "$hi")"
         fi
 else
-        fail "hh: restarted by the watchdog" "NRestarts=$(unit_prop hh@0.service NRestarts) after 40 s; $(sandbox_exec journalctl --no-pager -o cat -u hh@0.service | tail -n 8 | paste -sd '|' -)"
+        fail "hh@$hi: restarted by the watchdog" "NRestarts=$(unit_prop "hh@$hi.service" NRestarts) after 40 s; $(sandbox_exec journalctl --no-pager -o cat -u "hh@$hi.service" | tail -n 8 | paste -sd '|' -)"
+fi
+neighbour=$(rl_msg hh "^pmgen-shim: health check of child $other_pid ")
+if [ "$(unit_prop "hh@$oi.service" NRestarts)" = 0 ] && [ "$(rl_child hh "$oi")" = "$other_pid" ] && [ -z "$neighbour" ]; then
+        pass "hh@$oi: the healthy neighbour is left alone" "app $other_pid, NRestarts=0, no failed check"
+else
+        fail "hh@$oi: the healthy neighbour is left alone" "NRestarts=$(unit_prop "hh@$oi.service" NRestarts), app $other_pid → $(rl_child hh "$oi"); $neighbour"
 fi
 # the same app without a health check: still hung, never restarted
 if [ "$(unit_prop hn@0.service NRestarts)" = 0 ] && [ "$(rl_child hn 0)" = "$hn_old" ] && [ -z "$(box_get 18901 /)" ]; then

@@ -743,6 +743,16 @@ case_memory() {
         finish $N 10
         echo "info pmgen-shim RssAnon with --wait-ready --shutdown-with-message --max-memory-restart: $kb kB"
         [ -n "$kb" ] && [ "$kb" -le 1024 ] || { bad "RssAnon $kb kB (over 1 MiB)"; return; }
+        # with a health check that forks a command every 50 ms
+        start $N "$SHIM" --health-cmd=true --health-interval=50 --health-start-period=100 -- \
+                "$CHILD" wait-signal INT 0 "$T/$N.child3"
+        pid=$(pid_of $N) && wait_file "$T/$N.child3" 10 || { bad "child did not start"; return; }
+        sleep 1
+        kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status")
+        kill -TERM "$pid"
+        finish $N 10
+        echo "info pmgen-shim RssAnon with --health-cmd every 50 ms: $kb kB"
+        [ -n "$kb" ] && [ "$kb" -le 1024 ] || { bad "RssAnon $kb kB (over 1 MiB)"; return; }
         ok
 }
 

@@ -378,7 +378,9 @@ static void test_diags(void **state) {
         test_diag_one("[api]\nscript = a.js\n[api health]\ninterval = 1s\n", NULL, false,
                       "apps.ini:3:1: error: health: expected one of url, tcp or cmd (what to check)\n");
         test_diag_one("[api]\nscript = a.js\n[api health]\nurl = /a\nintervall = 1s\n", NULL, false,
-                      "apps.ini:5:1: error: health: unknown key 'intervall': expected url, tcp, cmd, interval, timeout, "
+                      "apps.ini:5:1: error: health: unknown key 'intervall' (did you mean 'interval'?)\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\nurl = /a\nhttp = 1\n", NULL, false,
+                      "apps.ini:5:1: error: health: unknown key 'http': expected url, tcp, cmd, interval, timeout, "
                       "retries or start_period\n");
         test_diag_one("[api]\nscript = a.js\n[api health]\nurl = /a\ntimeout = soon\n", NULL, false,
                       "apps.ini:5:11: error: health.timeout: expected milliseconds or a duration such as 10s, 5m or 1h, "

@@ -12,7 +12,7 @@
 //   GRANDKIDS      1: start two `sleep 600` children at start: one in the app's process group, one in a
 //                  session of its own (detached)
 //   HEALTH         "fail": GET /healthz answers 503 (every other path is served as usual); else 200
-// GET /hang answers, then blocks the event loop for good: the process lives on and answers nothing more.
+// GET /hang answers "hanging PID", then blocks the event loop for good: the process lives on and answers nothing more.
 // GET /grow allocates GROW_MB (default 200) MiB of anonymous memory in this process and keeps it.
 // On SIGINT (the shim's stop signal): stop accepting, finish what is in flight, exit 0.
 // Every event is one line on stdout (the journal): "app PID EVENT …".
@@ -49,7 +49,7 @@ const server = http.createServer((req, res) => {
   }
   if (req.url === '/hang') {
     say('hanging');
-    res.end('hanging\n', () => {
+    res.end(`hanging ${pid}\n`, () => {
       setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0), 50);
     });
     return;
