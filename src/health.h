@@ -17,7 +17,8 @@
  * child's process tree. Accepted by another process: the check is made again at once, and counts neither
  * way. Accepted by the child: the request goes out, and whatever comes back is the child's (a TCP check
  * passes then). A connection nobody accepted within the timeout counts against the child when this
- * instance's accept queue has connections waiting. Where the sandbox forbids netlink, nothing can be
+ * instance's accept queue had connections waiting at every look-up (every HEALTH_ACCEPT_POLL_MS): a child
+ * that takes connections empties it in between, a hung one does not. Where the sandbox forbids netlink, nothing can be
  * attributed: the answer then counts only when the checked child is the only one of this instance (no
  * reload in progress), and a neighbour instance behind ReusePort= may answer for it.
  *

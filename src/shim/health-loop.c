@@ -71,7 +71,7 @@ static void check_end(health_state *h) {
                 close(h->fd); /* SO_LINGER 0: a reset, no TIME_WAIT left behind */
         h->fd = -1;
         h->cmd_pid = 0;
-        h->connected = h->sent = h->attributed = false;
+        h->connected = h->sent = h->attributed = h->queue_emptied = false;
         h->owner = OWNER_UNKNOWN;
         h->got = 0;
         h->deadline = h->poll_at = 0;
@@ -155,7 +155,8 @@ static int attribute(shim *s) {
         return tree_has(s->kids[h->idx].pid, inode) ? OWNER_CHILD : OWNER_OTHER;
 }
 
-/* Whether a connection waits in this instance's accept queue. */
+/* Whether a connection waits in this instance's accept queue (sampled at every look-up of an unaccepted
+ * check: a child that takes connections empties it between two samples, a hung one never does). */
 static bool queue_waiting(const shim *s) {
         unsigned w, limit;
         size_t i;
@@ -500,6 +501,8 @@ static void poll_accepted(shim *s) {
 
         h->poll_at = 0;
         h->owner = attribute(s);
+        if (!queue_waiting(s))
+                h->queue_emptied = true;
         if (h->owner != OWNER_CHILD && h->owner != OWNER_OTHER) {
                 h->poll_at = now_ms() + HEALTH_ACCEPT_POLL_MS;
                 return;
@@ -529,11 +532,11 @@ static void on_timeout(shim *s) {
                 return;
         }
         if (h->target.self && !h->attributed && h->diag_fd >= 0) {
-                /* nobody took it: it waits in an accept queue, this instance's when that has connections
-                 * waiting (else a neighbour's behind ReusePort=) */
+                /* nobody took it: it waits in an accept queue, this instance's when that was never seen
+                 * empty during the check (else a neighbour's behind ReusePort=, or the old child's) */
                 h->owner = attribute(s);
                 if (h->owner == OWNER_NOBODY || h->owner == OWNER_UNKNOWN)
-                        h->owner = queue_waiting(s) ? OWNER_CHILD : OWNER_OTHER;
+                        h->owner = !h->queue_emptied && queue_waiting(s) ? OWNER_CHILD : OWNER_OTHER;
                 snprintf(why, sizeof(why), "not accepted within %lu ms", s->opt.health_timeout_ms);
                 verdict_owned(s, HEALTH_FAIL, why);
                 return;

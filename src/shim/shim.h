@@ -67,6 +67,7 @@ typedef struct health_state {
         pid_t child;                     /* its pid when the check began */
         bool for_ready;                  /* its readiness (else its liveness) */
         bool connected, sent, attributed;
+        bool queue_emptied;              /* the accept queue was seen empty during this check */
         int owner;                       /* who accepted the connection (health-loop.c) */
         struct sockaddr_storage local, peer;
         char buf[16];
