@@ -210,6 +210,16 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
                 exec_opt(sb, "bind-preload", o->bind_preload_path);
         if (p->socket && a->sticky_ip)
                 strbuf_addf(sb, " --sticky=ip --group-size=%u", p->instances);
+        if (a->health.kind != HC_NONE) {
+                const health_decl *h = &a->health;
+
+                exec_opt(sb, h->kind == HC_URL ? "health-url" : h->kind == HC_TCP ? "health-tcp" : "health-cmd", h->target);
+                exec_opt_u(sb, "health-interval", h->interval_ms);
+                exec_opt_u(sb, "health-timeout", h->timeout_ms);
+                exec_opt_u(sb, "health-retries", h->retries);
+                if (h->start_period_ms)
+                        exec_opt_u(sb, "health-start-period", h->start_period_ms);
+        }
         strbuf_adds(sb, " --");
         for (size_t i = 0; i < p->argv.n; i++) {
                 strbuf_addc(sb, ' ');
@@ -269,6 +279,14 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
         strbuf_adds(sb, "KillMode=mixed\nKillSignal=SIGTERM\nTimeoutStopSec=");
         add_span(sb, a->kill_timeout_ms + 5000);
         strbuf_addc(sb, '\n');
+        if (a->health.kind != HC_NONE) {
+                /* The shim pings while the app passes its health check and stops after `retries` failures in a
+                 * row; systemd then restarts the instance (SIGTERM: the shim stops the app as for any stop). The
+                 * period covers the checks' cadence, so a shim that stopped checking is caught too. */
+                strbuf_adds(sb, "WatchdogSec=");
+                add_span(sb, a->health.interval_ms * a->health.retries + a->health.timeout_ms + 2000);
+                strbuf_adds(sb, "\nWatchdogSignal=SIGTERM\n");
+        }
         if (a->disable_logs) {
                 strbuf_adds(sb, "StandardOutput=null\nStandardError=null\n");
         } else {

@@ -41,6 +41,7 @@ const key_def key_table[] = {
         M("max_cpu_restart", NULL, KT_STRING, "the shim's --max-cpu-restart: a graceful replacement when the app's process tree stays over this share of a CPU, as \"90%\", for max_cpu_restart_window (pmgen's addition)"),
         M("max_cpu_restart_window", NULL, KT_DURATION, "the shim's --cpu-window: how long max_cpu_restart must be exceeded (default 60s; pmgen's addition)"),
         M("cpu_quota", NULL, KT_STRING, "CPUQuota= of each instance, as \"150%\" (1.5 CPUs) or a number of percent (pmgen's addition)"),
+        M("health", NULL, KT_HEALTH, "{ url | tcp | cmd, interval, timeout, retries, start_period }: the readiness of every new process and the liveness the shim pets systemd's watchdog with (WatchdogSec=; pmgen's addition)"),
         M("sticky", NULL, KT_STRING, "\"ip\": a client address always reaches the same instance (pmgen's addition; the shim's --sticky=ip)"),
         M("instance_var", NULL, KT_STRING, "the variable that holds the instance number (default NODE_APP_INSTANCE)"),
         M("increment_var", NULL, KT_STRING, "the shim adds the instance number to this variable"),

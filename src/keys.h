@@ -19,6 +19,7 @@ typedef enum key_type {
         KT_INSTANCES,   /* integer, or "max", or "-N" */
         KT_ENV,         /* object of scalars; values become strings */
         KT_WATCH,       /* bool, string or array of strings */
+        KT_HEALTH,      /* object: one of url, tcp, cmd; interval, timeout, retries, start_period */
         KT_ANY,         /* ignored keys: any shape */
 } key_type;
 

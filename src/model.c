@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "calendar.h"
 #include "escape.h"
 #include "harden.h"
+#include "health.h"
 #include "keys.h"
 #include "parse-ini.h"
 #include "write.h"
@@ -493,6 +495,164 @@ static int norm_watch(norm *n, const member *m, const key_def *k) {
 
 /* ---- apps --------------------------------------------------------------------------------- */
 
+static double get_num(const value *obj, const char *key) {
+        const member *m = value_object_get(obj, key);
+
+        return m && m->val->type == V_NUMBER ? m->val->num : 0;
+}
+
+/* health: { url | tcp | cmd, interval, timeout, retries, start_period } (pmgen's addition). Members are
+ * checked with the scalar rules above under the name "health.KEY" and kept in this order. */
+static const struct {
+        const char *key;
+        key_type type;
+} health_keys[] = {
+        { "url", KT_STRING }, { "tcp", KT_STRING }, { "cmd", KT_STRING }, { "interval", KT_DURATION },
+        { "timeout", KT_DURATION }, { "retries", KT_UINT }, { "start_period", KT_DURATION },
+};
+#define N_HEALTH_KEYS (sizeof(health_keys) / sizeof(health_keys[0]))
+
+static int norm_health(norm *n, const member *m) {
+        const value *v = m->val;
+        norm sub = { .dl = n->dl };
+        value *obj = NULL;
+        char name[32];
+        const member *first = NULL;
+        int r = 0;
+
+        if (v->type != V_OBJECT) {
+                expected(n, v, "health", "an object such as { url: '/healthz', interval: '5s' }");
+                return -EINVAL;
+        }
+        sub.out = value_new(V_OBJECT, v->where);
+        if (!sub.out)
+                return -ENOMEM;
+        for (size_t i = 0; i < v->obj.n && r != -ENOMEM; i++) {
+                const member *e = &v->obj.m[i];
+                member tcp_as = *e;
+                value *tcp_val = NULL;
+                size_t k;
+                int one;
+
+                for (k = 0; k < N_HEALTH_KEYS && strcmp(health_keys[k].key, e->key) != 0; k++)
+                        ;
+                if (k == N_HEALTH_KEYS) {
+                        const char *near = NULL;
+                        unsigned max = strlen(e->key) <= 4 ? 1 : 2; /* as key_suggest() */
+
+                        for (size_t j = 0; j < N_HEALTH_KEYS && !near; j++)
+                                if (edit_distance(e->key, health_keys[j].key, max) <= max)
+                                        near = health_keys[j].key;
+                        if (near)
+                                diag_error(n->dl, e->key_where, "health: unknown key '%s' (did you mean '%s'?)", e->key,
+                                           near);
+                        else
+                                diag_error(n->dl, e->key_where, "health: unknown key '%s': expected url, tcp, cmd, "
+                                           "interval, timeout, retries or start_period", e->key);
+                        r = -EINVAL;
+                        continue;
+                }
+                if (k < 3) {
+                        if (first) {
+                                diag_error(n->dl, e->key_where, "health: '%s' and '%s' are alternatives: give one of "
+                                           "url, tcp and cmd", first->key, e->key);
+                                r = -EINVAL;
+                                continue;
+                        }
+                        first = e;
+                }
+                snprintf(name, sizeof(name), "health.%s", e->key);
+                key_def kd = { name, NULL, health_keys[k].type, KF_MAPPED, "" };
+
+                if (e->val->type == V_UNDEFINED)
+                        continue;
+                if (k == 1) {
+                        /* tcp: true (the instance's own socket), a port on 127.0.0.1, or "HOST:PORT" */
+                        bool b = false;
+                        strbuf sb = STRBUF_INIT;
+                        char buf[32];
+
+                        if (e->val->type == V_BOOL || (e->val->type == V_STRING && e->val->untyped &&
+                                                       scalar_text(&sub, e->val, name, &sb) == 0 &&
+                                                       parse_bool_text(strbuf_str(&sb), &b) == 0)) {
+                                if (e->val->type == V_BOOL)
+                                        b = e->val->b;
+                                if (!b) {
+                                        diag_error(n->dl, e->val->where, "health.tcp: expected true (the instance's "
+                                                   "socket), a port or \"HOST:PORT\", found false");
+                                        r = -EINVAL;
+                                }
+                                tcp_val = new_string("socket", e->val->where);
+                        } else if (e->val->type == V_NUMBER ||
+                                   (e->val->type == V_STRING && e->val->str.len > 0 && e->val->str.len < 8 &&
+                                    strspn(e->val->str.s, "0123456789") == e->val->str.len)) {
+                                double port = e->val->type == V_NUMBER ? e->val->num : strtod(e->val->str.s, NULL);
+
+                                if (port != floor(port) || port < 1 || port > 65535) {
+                                        diag_error(n->dl, e->val->where, "health.tcp: expected a port from 1 to 65535");
+                                        r = -EINVAL;
+                                }
+                                snprintf(buf, sizeof(buf), "127.0.0.1:%.0f", port);
+                                tcp_val = new_string(buf, e->val->where);
+                        }
+                        strbuf_free(&sb);
+                        if (r == -EINVAL) {
+                                value_free(tcp_val);
+                                continue;
+                        }
+                        if (tcp_val) {
+                                tcp_as.val = tcp_val;
+                                tcp_val->untyped = false;
+                        }
+                }
+                switch (health_keys[k].type) {
+                case KT_STRING:
+                        one = norm_string(&sub, &tcp_as, &kd);
+                        break;
+                case KT_UINT:
+                        one = norm_uint(&sub, e, &kd);
+                        break;
+                default:
+                        one = norm_unit_string(&sub, e, &kd);
+                        break;
+                }
+                value_free(tcp_val);
+                if (one < 0)
+                        r = one;
+                else if (k == 5 && get_num(sub.out, name) < 1) {
+                        diag_error(n->dl, e->val->where, "health.retries: expected a whole number from 1 to 1000, found 0");
+                        r = -EINVAL;
+                } else if (k == 5 && get_num(sub.out, name) > 1000) {
+                        diag_error(n->dl, e->val->where, "health.retries: expected a whole number from 1 to 1000");
+                        r = -EINVAL;
+                }
+        }
+        if (sub.oom)
+                r = -ENOMEM;
+        if (r == 0 && !first) {
+                diag_error(n->dl, v->where, "health: expected one of url, tcp or cmd (what to check)");
+                r = -EINVAL;
+        }
+        if (r == 0)
+                obj = value_new(V_OBJECT, v->where);
+        for (size_t k = 0; obj && k < N_HEALTH_KEYS && r == 0; k++) {
+                const member *e;
+
+                snprintf(name, sizeof(name), "health.%s", health_keys[k].key);
+                e = value_object_get(sub.out, name);
+                if (e && value_object_set(obj, health_keys[k].key, e->key_where, value_clone(e->val)) < 0)
+                        r = -ENOMEM;
+        }
+        value_free(sub.out);
+        if (r == 0 && !obj)
+                r = -ENOMEM;
+        if (r < 0) {
+                value_free(obj);
+                return r;
+        }
+        return put(n, "health", m->key_where, obj);
+}
+
 static int norm_member(norm *n, const member *m) {
         const key_def *k;
 
@@ -551,6 +711,8 @@ static int norm_member(norm *n, const member *m) {
                 return norm_instances(n, m, k);
         case KT_WATCH:
                 return norm_watch(n, m, k);
+        case KT_HEALTH:
+                return norm_health(n, m);
         case KT_ENV:
         case KT_ANY:
                 break;
@@ -723,6 +885,45 @@ static unsigned cpu_quota_of(const value *v) {
         return (unsigned) x;
 }
 
+static int check_health(const app *a, diag_list *dl) {
+        const value *hv = get(a->decl, "health");
+        const health_decl *h = &a->health;
+        const char *key = h->kind == HC_URL ? "url" : h->kind == HC_TCP ? "tcp" : "cmd";
+        const value *tv = get(hv, key);
+        size_t bad = 0;
+        const char *msg;
+        int r = 0;
+
+        if ((msg = unit_value_check(h->target, &bad))) {
+                diag_error(dl, tv->where, "health.%s: %s", key, msg);
+                return -EINVAL;
+        }
+        if (h->kind == HC_URL && health_target_check(HEALTH_URL, h->target) < 0) {
+                diag_error(dl, tv->where, "health.url: expected a path such as /healthz (asked of the instance's own "
+                           "socket) or http://HOST[:PORT]/PATH with HOST an IPv4 address, [IPv6] or localhost, and no "
+                           "spaces, found '%s'", h->target);
+                r = -EINVAL;
+        }
+        if (h->kind == HC_TCP && health_target_check(HEALTH_TCP, h->target) < 0) {
+                diag_error(dl, tv->where, "health.tcp: expected true (the instance's own socket), a port or "
+                           "\"HOST:PORT\" with HOST an IPv4 address, [IPv6] or localhost, found '%s'", h->target);
+                r = -EINVAL;
+        }
+        if (h->interval_ms < 10 || h->interval_ms > 86400000) {
+                diag_error(dl, get(hv, "interval")->where, "health.interval: expected from 10 ms to 24 h");
+                r = -EINVAL;
+        }
+        if (h->timeout_ms < 10 || h->timeout_ms > 86400000) {
+                diag_error(dl, get(hv, "timeout")->where, "health.timeout: expected from 10 ms to 24 h");
+                r = -EINVAL;
+        }
+        if (h->start_period_ms > 86400000) {
+                diag_error(dl, get(hv, "start_period")->where, "health.start_period: expected at most 24 h");
+                r = -EINVAL;
+        }
+        return r;
+}
+
 static int check_app(const app *a, diag_list *dl) {
         size_t bad = 0;
         const char *msg;
@@ -804,6 +1005,8 @@ static int check_app(const app *a, diag_list *dl) {
                 diag_error(dl, app_loc(a, "max_cpu_restart_window"), "max_cpu_restart_window: expected 1s or more");
                 r = -EINVAL;
         }
+        if (a->health.kind != HC_NONE)
+                r = check_health(a, dl) < 0 ? -EINVAL : r;
         const value *hl = get(a->decl, "hardening");
 
         if (hl && hl->type == V_STRING && strcmp(hl->str.s, "default") != 0 && strcmp(hl->str.s, "strict") != 0 &&
@@ -949,6 +1152,21 @@ static int app_from(const value *v, app *a, diag_list *dl) {
         const value *sticky = get(v, "sticky");
 
         a->sticky_ip = sticky && sticky->type == V_STRING && strcmp(sticky->str.s, "ip") == 0;
+        const value *hv = get(v, "health");
+
+        if (hv && hv->type == V_OBJECT) {
+                static const char *const kinds[] = { "url", "tcp", "cmd" };
+
+                for (size_t i = 0; i < 3; i++)
+                        if (get(hv, kinds[i])) {
+                                a->health.kind = (health_check_kind) (HC_URL + i);
+                                a->health.target = dup_str(hv, kinds[i], &oom);
+                        }
+                a->health.interval_ms = num_of(hv, "interval", HEALTH_DEFAULT_INTERVAL_MS, false);
+                a->health.timeout_ms = num_of(hv, "timeout", HEALTH_DEFAULT_TIMEOUT_MS, false);
+                a->health.retries = (unsigned) num_of(hv, "retries", HEALTH_DEFAULT_RETRIES, false);
+                a->health.start_period_ms = num_of(hv, "start_period", 0, false);
+        }
         codes = get(v, "stop_exit_codes");
         if (codes) {
                 a->stop_exit_codes = calloc(codes->arr.n + 1, sizeof(unsigned));
@@ -1029,6 +1247,7 @@ static void app_free(app *a) {
         free(a->user);
         free(a->group);
         free(a->stop_exit_codes);
+        free(a->health.target);
         free(a->instance_var);
         free(a->increment_var);
         free(a->out_file);

@@ -56,6 +56,26 @@ typedef enum harden_level {
         HARDEN_STRICT,
 } harden_level;
 
+/* health: the check pmgen-shim runs (--health-*). */
+typedef enum health_check_kind {
+        HC_NONE,
+        HC_URL,       /* target: "/PATH" or "http://HOST[:PORT]/PATH" */
+        HC_TCP,       /* target: "socket" (the instance's own) or "HOST:PORT" */
+        HC_CMD,       /* target: a shell command */
+} health_check_kind;
+
+typedef struct health_decl {
+        health_check_kind kind;
+        char *target;
+        uint64_t interval_ms, timeout_ms, start_period_ms; /* start_period_ms 0: listen_timeout */
+        unsigned retries;
+} health_decl;
+
+/* health's defaults (man/pmgen.ini.5, HEALTH CHECKS; the shim's are the same) */
+#define HEALTH_DEFAULT_INTERVAL_MS 5000
+#define HEALTH_DEFAULT_TIMEOUT_MS 2000
+#define HEALTH_DEFAULT_RETRIES 3
+
 typedef struct strlist {
         char **v;
         size_t n;
@@ -89,6 +109,7 @@ typedef struct app {
         unsigned max_cpu_restart;    /* percent of one CPU, 0: none */
         uint64_t cpu_window_ms;      /* max_cpu_restart_window, 0: the shim's default */
         bool sticky_ip;      /* sticky: "ip" (pmgen's addition) */
+        health_decl health;  /* (pmgen's addition) */
         unsigned *stop_exit_codes;
         size_t n_stop_exit_codes;
         char *instance_var, *increment_var;

@@ -14,12 +14,15 @@
  *   NODE_ENV = production
  *   [api env_production]            the app's `env_production` object
  *   API_URL = "https://example.com/a;b"
+ *   [api health]                    the app's `health` object (pmgen's addition)
+ *   url = /healthz
+ *   interval = 5s
  *
  * Sections. `[NAME]` starts an app called NAME; `[NAME env]` and `[NAME env_PROFILE]`
- * hold its environment, before or after `[NAME]`. NAME is one word (no whitespace,
+ * hold its environment, `[NAME health]` its health check, before or after `[NAME]`. NAME is one word (no whitespace,
  * no '"', ';', '[' or ']'); the text between the brackets is at most 49 bytes. Only a
  * comment may follow the ']'. Each section appears once. There is no `name` key
- * (the section gives it) and `env`/`env_*` are sections, not keys.
+ * (the section gives it) and `env`/`env_*`/`health` are sections, not keys.
  *
  * Keys. `KEY = VALUE`, one per line, starting in column 1: indented lines are an
  * error, because libinih would join them to the previous value. KEY has no
@@ -70,7 +73,7 @@
  *   expected '=' after the key, found ':' ...
  *   expected ']' to close the section header / unexpected text after ']' ...
  *   empty section name / section name is N bytes long; ... 49 bytes
- *   expected [NAME], [NAME env] or [NAME env_PROFILE], found [...]
+ *   expected [NAME], [NAME env], [NAME env_PROFILE] or [NAME health], found [...]
  *   '"' is not allowed in a section name (likewise ';' and '[')
  *   duplicate section [api], first at line 3
  *   section [api env] has no [api] section
@@ -113,13 +116,13 @@ typedef enum section_kind {
         SEC_NONE, /* before the first section */
         SEC_BAD,  /* an erroneous header: its keys are skipped, already reported */
         SEC_APP,
-        SEC_ENV,
+        SEC_ENV,         /* [NAME env], [NAME env_PROFILE] and [NAME health]: an object of the app */
 } section_kind;
 
 typedef struct app_rec {
         char *name;      /* owned */
         value *obj;      /* owned: the app object, { name, keys… } */
-        value *envs;     /* owned: { env: {…}, env_PROFILE: {…} } in section order */
+        value *envs;     /* owned: { env: {…}, env_PROFILE: {…}, health: {…} } in section order */
         unsigned header; /* line of [NAME], 0 until seen */
 } app_rec;
 
@@ -610,12 +613,13 @@ static bool section_line(ini_ctx *c) {
                 nw++;
         }
         if (nw == 0) {
-                ini_error(c, at(c, 1), "empty section name: expected [NAME], [NAME env] or [NAME env_PROFILE]");
+                ini_error(c, at(c, 1), "empty section name: expected [NAME], [NAME env], [NAME env_PROFILE] or [NAME health]");
                 return false;
         }
         if (nw > 2 || (nw == 2 && !((w[1].len == 3 && memcmp(p + w[1].off, "env", 3) == 0) ||
+                                     (w[1].len == 6 && memcmp(p + w[1].off, "health", 6) == 0) ||
                                      (w[1].len > 4 && memcmp(p + w[1].off, "env_", 4) == 0)))) {
-                ini_error(c, at(c, 0), "expected [NAME], [NAME env] or [NAME env_PROFILE], found [%.*s]", (int) inner,
+                ini_error(c, at(c, 0), "expected [NAME], [NAME env], [NAME env_PROFILE] or [NAME health], found [%.*s]", (int) inner,
                           p + 1);
                 return false;
         }
@@ -846,7 +850,7 @@ static void on_pair_key(ini_ctx *c, const char *key, size_t klen, bool append, c
                 ini_error(c, kw, "'name' cannot be set: the app's name is its section name [%s]", c->cur_app);
                 goto out;
         }
-        if (c->kind == SEC_APP && (strcmp(k, "env") == 0 || str_has_prefix(k, "env_"))) {
+        if (c->kind == SEC_APP && (strcmp(k, "env") == 0 || str_has_prefix(k, "env_") || strcmp(k, "health") == 0)) {
                 ini_error(c, kw, "'%s' is written as a section: [%s %s]", k, c->cur_app, k);
                 goto out;
         }

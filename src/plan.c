@@ -360,6 +360,18 @@ int plan_app(const app *a, const plan_opts *opts, const plan_host *host, app_pla
                 else
                         p.bind_preload = true;
         }
+        if ((a->health.kind == HC_URL && a->health.target[0] == '/') ||
+            (a->health.kind == HC_TCP && strcmp(a->health.target, "socket") == 0)) {
+                if (!p.socket && !p.bind_preload) {
+                        diag_error(dl, app_loc(a, "health"), "health: %s '%s' checks the instance's own socket, but "
+                                   "app '%s' runs in fork mode without one: use exec_mode cluster (with a port or "
+                                   "without), or give an address (http://127.0.0.1:PORT%s)", a->health.kind == HC_URL ?
+                                   "url" : "tcp", a->health.target, a->name,
+                                   a->health.kind == HC_URL ? a->health.target : "");
+                        r = -EINVAL;
+                        goto fail;
+                }
+        }
         *ret = p;
         return 0;
 fail:

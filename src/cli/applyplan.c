@@ -42,7 +42,7 @@ void applyplan_value_text(const value *v, strbuf *out) {
 /* ---- attributes ---------------------------------------------------------------------------- */
 
 typedef struct attr {
-        const char *section; /* NULL for the app's keys, "env" (or "env_x") for variables */
+        const char *section; /* NULL for the app's keys, "env" (or "env_x") for variables, "health" */
         const char *key;
         const value *val;
 } attr;
@@ -120,7 +120,7 @@ static int add_attr(app_change *c, const attr *x, const attr *old, const attr *n
         else
                 strbuf_adds(&key, x->key);
         a->key = strbuf_steal(&key);
-        a->secret = x->section != NULL;
+        a->secret = x->section != NULL && strcmp(x->section, "health") != 0; /* env and env_*: variables */
         if (!a->key)
                 return -ENOMEM;
         c->n_attrs++;

@@ -85,6 +85,17 @@ void readiness_begin(shim *s, int idx, bool first) {
         child_proc *c = &s->kids[idx];
 
         c->ready = false;
+        if (s->health.kind != HEALTH_NONE) {
+                uint64_t wait = s->opt.health_start_period_ms ? s->opt.health_start_period_ms : s->opt.listen_timeout_ms;
+
+                c->mode = READY_HEALTH;
+                c->ready_deadline = now_ms() + wait;
+                health_watch(s);
+                if (first)
+                        notify("STATUS=waiting for pid %ld to pass its health check\nEXTEND_TIMEOUT_USEC=%llu",
+                               (long) c->pid, (unsigned long long) (wait + EXTEND_SLACK_MS) * 1000);
+                return;
+        }
         if (s->opt.wait_ready || s->notify_learned)
                 c->mode = READY_SIGNAL;
         else if (s->n_inos > 0 || (s->opt.bind_preload && first))
@@ -117,7 +128,7 @@ void readiness_begin(shim *s, int idx, bool first) {
 }
 
 /* The child said or showed it is ready (how: for the log). */
-static void child_ready(shim *s, int idx, const char *how) {
+void child_ready(shim *s, int idx, const char *how) {
         child_proc *c = &s->kids[idx];
 
         if (c->ready || c->stopping)
@@ -151,7 +162,17 @@ void child_not_ready(shim *s, int idx) {
         /* PM2 does not hold a start back for a missing 'ready': after listen_timeout the app counts as up. */
         c->ready = true;
         s->phase = PHASE_RUNNING;
-        if (c->mode == READY_SIGNAL && s->opt.wait_ready) {
+        if (c->mode == READY_HEALTH) {
+                /* the start goes on (as PM2 does after listen_timeout), but the child counts as unhealthy from
+                 * now: no watchdog pings until a check passes, so systemd restarts it after WatchdogSec= */
+                log_line("child %ld did not pass its health check within %lu ms (%s); continuing, unhealthy",
+                         (long) c->pid, s->opt.health_start_period_ms ? s->opt.health_start_period_ms
+                                                                      : s->opt.listen_timeout_ms,
+                         s->health.last[0] ? s->health.last : "no check finished");
+                s->health.fails = (unsigned) s->opt.health_retries;
+                s->health.unhealthy = true;
+                notify("READY=1\nSTATUS=pid %ld is unhealthy (its health check did not pass)", (long) c->pid);
+        } else if (c->mode == READY_SIGNAL && s->opt.wait_ready) {
                 log_line("no 'ready' from the app within %lu ms (wait_ready); continuing as PM2 does",
                          s->opt.listen_timeout_ms);
                 notify("READY=1\nSTATUS=running pid %ld (no 'ready' within %lu ms)", (long) c->pid,
@@ -343,6 +364,7 @@ static void child_reaped(shim *s, int idx, int status) {
                 log_line("child %ld exited with status %d", (long) pid, WEXITSTATUS(status));
         }
         child_slot_clear(c);
+        health_child_gone(s, idx);
         sockets_check(s);
 
         if (s->reload.active) {
@@ -393,6 +415,8 @@ void reap(shim *s) {
                         ;
                 if (idx >= 0 && (WIFEXITED(status) || WIFSIGNALED(status)))
                         child_reaped(s, idx, status);
+                else if (idx < 0)
+                        (void) health_reaped(s, pid, status);
         }
 }
 
@@ -431,7 +455,7 @@ void on_ipc(shim *s, int idx) {
                         log_line("child %ld closed its IPC channel before sending 'ready'", (long) c->pid);
                 return;
         }
-        if (ipc_lines_feed(&c->ipc, buf, (size_t) n, IPC_READY) && !c->ready)
+        if (ipc_lines_feed(&c->ipc, buf, (size_t) n, IPC_READY) && !c->ready && c->mode != READY_HEALTH)
                 child_ready(s, idx, "'ready' message");
 }
 
@@ -456,7 +480,7 @@ void on_notify(shim *s, int idx) {
                                 log_line("child %ld speaks sd_notify: later children are waited for until they "
                                          "send READY=1", (long) c->pid);
                         s->notify_learned = true;
-                        if (!c->ready)
+                        if (!c->ready && c->mode != READY_HEALTH)
                                 child_ready(s, idx, "READY=1");
                 }
         }

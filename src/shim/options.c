@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "shim/backoff.h"
+#include "health.h"
 #include "shim/memory.h"
 
 #define MS_MAX (24UL * 3600 * 1000)
@@ -45,6 +46,17 @@ static void usage(FILE *f) {
               "  --max-cpu-restart=PCT  replace the app (a reload) when its process tree has used more than PCT\n"
               "                         percent of one CPU, every second of --cpu-window\n"
               "  --cpu-window=MS        how long that must last (default 60000)\n"
+              "  --health-url=URL       the health check: GET URL answers 2xx or 3xx; a bare /PATH is asked of\n"
+              "                         this instance's own socket (http://HOST:PORT/PATH: that address)\n"
+              "  --health-tcp=ADDR      the health check: a connection to ADDR (HOST:PORT) succeeds, or with\n"
+              "                         'socket' this instance's child accepts one on its own socket\n"
+              "  --health-cmd=CMD       the health check: /bin/sh -c CMD sh CHILD_PID exits 0\n"
+              "  --health-interval=MS   how often the check runs on the serving child (default 5000)\n"
+              "  --health-timeout=MS    how long one check may take (default 2000)\n"
+              "  --health-retries=N     failures in a row that make the child unhealthy: no more watchdog\n"
+              "                         pings (default 3)\n"
+              "  --health-start-period=MS  how long a new child may take to pass the check (default:\n"
+              "                         --listen-timeout); the check is its readiness\n"
               "  --sticky=ip            pick the instance by the client's address (needs --group-size)\n"
               "  --group-size=N         how many instances share the port\n"
               "  --reload               ask the running shim of this instance (RUNTIME_DIRECTORY) for a\n"
@@ -121,7 +133,8 @@ enum {
         OPT_WAIT_READY, OPT_SHUTDOWN_WITH_MESSAGE, OPT_MAX_MEMORY_RESTART, OPT_MEMORY_INTERVAL, OPT_MAX_CPU_RESTART,
         OPT_CPU_WINDOW,
         OPT_MEMORY_SOURCE, OPT_CGROUP_ROOT, OPT_PROC_CGROUP, OPT_VERSION, OPT_STICKY, OPT_GROUP_SIZE,
-        OPT_RELOAD, OPT_ENV_FILE, OPT_CONTROL, OPT_BIND_PRELOAD,
+        OPT_RELOAD, OPT_ENV_FILE, OPT_CONTROL, OPT_BIND_PRELOAD, OPT_HEALTH_URL, OPT_HEALTH_TCP, OPT_HEALTH_CMD,
+        OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RETRIES, OPT_HEALTH_START_PERIOD,
 };
 
 int options_parse(options *o, int argc, char **argv) {
@@ -146,6 +159,13 @@ int options_parse(options *o, int argc, char **argv) {
                 { "cpu-window",            required_argument, NULL, OPT_CPU_WINDOW },
                 { "sticky",                required_argument, NULL, OPT_STICKY },
                 { "group-size",            required_argument, NULL, OPT_GROUP_SIZE },
+                { "health-url",            required_argument, NULL, OPT_HEALTH_URL },
+                { "health-tcp",            required_argument, NULL, OPT_HEALTH_TCP },
+                { "health-cmd",            required_argument, NULL, OPT_HEALTH_CMD },
+                { "health-interval",       required_argument, NULL, OPT_HEALTH_INTERVAL },
+                { "health-timeout",        required_argument, NULL, OPT_HEALTH_TIMEOUT },
+                { "health-retries",        required_argument, NULL, OPT_HEALTH_RETRIES },
+                { "health-start-period",   required_argument, NULL, OPT_HEALTH_START_PERIOD },
                 { "reload",                no_argument,       NULL, OPT_RELOAD },
                 { "env-file",              required_argument, NULL, OPT_ENV_FILE },
                 { "control",               required_argument, NULL, OPT_CONTROL },
@@ -169,6 +189,9 @@ int options_parse(options *o, int argc, char **argv) {
                 .listen_timeout_ms = 3000,
                 .memory_interval_ms = 1000,
                 .cpu_window_ms = 60000,
+                .health_interval_ms = 5000,
+                .health_timeout_ms = 2000,
+                .health_retries = 3,
                 .cgroup_root = MEMORY_CGROUP_ROOT,
                 .proc_cgroup = "/proc/self/cgroup",
         };
@@ -237,6 +260,30 @@ int options_parse(options *o, int argc, char **argv) {
                 case OPT_GROUP_SIZE:
                         r = parse_ulong(optarg, 1, 65535, &v);
                         o->group_size = (unsigned) v;
+                        break;
+                case OPT_HEALTH_URL:
+                        r = health_target_check(HEALTH_URL, optarg);
+                        o->health_url = optarg;
+                        break;
+                case OPT_HEALTH_TCP:
+                        r = health_target_check(HEALTH_TCP, optarg);
+                        o->health_tcp = optarg;
+                        break;
+                case OPT_HEALTH_CMD:
+                        r = *optarg && !strchr(optarg, '\n') ? 0 : -EINVAL;
+                        o->health_cmd = optarg;
+                        break;
+                case OPT_HEALTH_INTERVAL:
+                        r = parse_ulong(optarg, 10, MS_MAX, &o->health_interval_ms);
+                        break;
+                case OPT_HEALTH_TIMEOUT:
+                        r = parse_ulong(optarg, 10, MS_MAX, &o->health_timeout_ms);
+                        break;
+                case OPT_HEALTH_RETRIES:
+                        r = parse_ulong(optarg, 1, 1000, &o->health_retries);
+                        break;
+                case OPT_HEALTH_START_PERIOD:
+                        r = parse_ulong(optarg, 0, MS_MAX, &o->health_start_period_ms);
                         break;
                 case OPT_RELOAD:
                         o->reload = true;
@@ -307,6 +354,10 @@ int options_parse(options *o, int argc, char **argv) {
         }
         if (optind >= argc) {
                 fputs("pmgen-shim: missing COMMAND (pmgen-shim [OPTION...] -- COMMAND [ARG...])\n", stderr);
+                return EXIT_USAGE;
+        }
+        if (!!o->health_url + !!o->health_tcp + !!o->health_cmd > 1) {
+                fputs("pmgen-shim: give one of --health-url, --health-tcp and --health-cmd\n", stderr);
                 return EXIT_USAGE;
         }
         if (o->sticky && !o->group_size) {

@@ -47,6 +47,14 @@ typedef struct options {
         unsigned long cpu_window_ms;    /* --cpu-window */
         bool sticky;                    /* --sticky=ip */
         unsigned group_size;            /* --group-size: the instances sharing the port */
+        /* health check (health.h): at most one of the three */
+        const char *health_url;         /* --health-url: "/PATH" (this instance's socket) or http://HOST:PORT/PATH */
+        const char *health_tcp;         /* --health-tcp: "socket" (this instance's socket) or HOST:PORT */
+        const char *health_cmd;         /* --health-cmd: /bin/sh -c CMD sh CHILD_PID; exit 0 passes */
+        unsigned long health_interval_ms;
+        unsigned long health_timeout_ms;
+        unsigned long health_retries;
+        unsigned long health_start_period_ms; /* 0: readiness is bounded by --listen-timeout */
         /* client mode (pmgen-shim --reload): */
         bool reload;
         const char *env_file;

@@ -220,12 +220,25 @@ void reload_new_not_ready(shim *s) {
         reload_state *r = &s->reload;
         child_proc *c = &s->kids[r->new_idx];
         const char *what = c->mode == READY_SIGNAL ? (s->opt.wait_ready ? "its 'ready' or READY=1" : "its READY=1")
-                                                   : "it to serve its socket";
+                           : c->mode == READY_HEALTH ? "its health check to pass"
+                                                     : "it to serve its socket";
+        unsigned long wait = c->mode == READY_HEALTH && s->opt.health_start_period_ms ? s->opt.health_start_period_ms
+                                                                                      : s->opt.listen_timeout_ms;
 
-        snprintf(r->why, sizeof(r->why), "new child %ld was not ready within %lu ms (waited for %s)", (long) c->pid,
-                 s->opt.listen_timeout_ms, what);
-        log_line("reload: %s; killing it, child %ld goes on", r->why, (long) s->kids[s->cur].pid);
+        if (c->mode == READY_HEALTH && s->health.last[0])
+                snprintf(r->why, sizeof(r->why), "new child %ld did not pass its health check within %lu ms (last: %s)",
+                         (long) c->pid, wait, s->health.last);
+        else
+                snprintf(r->why, sizeof(r->why), "new child %ld was not ready within %lu ms (waited for %s)",
+                         (long) c->pid, wait, what);
         r->failing = true;
+        if (c->mode == READY_HEALTH) {
+                /* it may be serving: stopped like an old child (the stop signal, what it took is answered) */
+                log_line("reload: %s; stopping it, child %ld goes on", r->why, (long) s->kids[s->cur].pid);
+                stop_child(s, r->new_idx, "reload given up");
+                return;
+        }
+        log_line("reload: %s; killing it, child %ld goes on", r->why, (long) s->kids[s->cur].pid);
         kill_child(s, r->new_idx); /* marked stopping: a late READY=1 from it is ignored */
 }
 

@@ -13,7 +13,8 @@
  *     stopped only once the new one is ready (reload.c);
  *   - turns systemd's SIGTERM into the app's stop signal (or the message 'shutdown') with a kill timeout,
  *     forwards SIGHUP/SIGUSR1/SIGUSR2, reaps every process reparented to it, ends what a child leaves
- *     behind, pings the watchdog while the child is alive and not wedged, and exits like a shell: the
+ *     behind, pings the watchdog while the child is alive, not wedged and not unhealthy (the health
+ *     check, health-loop.c, which is also the readiness of every new child when declared), and exits like a shell: the
  *     child's code or 128+signal; 127/126 when the command cannot be executed; 2 on usage errors.
  * One process, one poll() loop over a signalfd, the control socket and the children's channels, with the
  * timeout of the nearest deadline; no threads, no handlers, no allocation in steady state. This file has
@@ -443,6 +444,9 @@ static int shim_setup(shim *s) {
                 }
         }
         watchdog_setup(s);
+        r = health_setup(s);
+        if (r != 0)
+                return r;
         return memory_setup(s);
 }
 
@@ -451,6 +455,7 @@ static void shim_cleanup(shim *s) {
 
         if (s->sfd >= 0)
                 close(s->sfd);
+        health_cleanup(s);
         child_slot_clear(&s->kids[0]);
         child_slot_clear(&s->kids[1]);
         if (s->reload.client_fd >= 0)
@@ -680,6 +685,8 @@ static void on_watchdog_tick(shim *s) {
                 notify("STATUS=running pid %ld", (long) c->pid);
         }
         s->wedged = false;
+        if (s->health.unhealthy)
+                return; /* the health check failed --health-retries times in a row (health-loop.c) */
         if (now >= s->wd_ping_at && (c->pid > 0 || s->phase == PHASE_BACKOFF)) {
                 notify("WATCHDOG=1");
                 s->wd_ping_at = now + s->wd_ms / 2;
@@ -789,6 +796,8 @@ static void run_deadlines(shim *s) {
                 on_memory_timer(s);
         if (!s->done && s->cpu_at && now >= s->cpu_at)
                 on_cpu_timer(s);
+        if (!s->done)
+                health_deadlines(s, now_ms());
         if (!s->done && s->wd_ms && now >= s->wd_tick_at)
                 on_watchdog_tick(s);
         if (!s->done && s->client_fd >= 0 && now >= s->client_deadline) {
@@ -817,6 +826,7 @@ static int poll_timeout(const shim *s) {
         }
         next = earliest(next, s->memory_at);
         next = earliest(next, s->cpu_at);
+        next = earliest(next, health_next(s));
         if (s->wd_ms)
                 next = earliest(next, s->wd_tick_at);
         if (s->client_fd >= 0)
@@ -827,7 +837,7 @@ static int poll_timeout(const shim *s) {
 }
 
 static int shim_run(shim *s) {
-        enum { P_SIGNAL, P_CONTROL, P_CLIENT, P_IPC0, P_IPC1, P_NOTIFY0, P_NOTIFY1, P_BIND0, P_BIND1, P_N };
+        enum { P_SIGNAL, P_CONTROL, P_CLIENT, P_IPC0, P_IPC1, P_NOTIFY0, P_NOTIFY1, P_BIND0, P_BIND1, P_HEALTH, P_N };
         struct signalfd_siginfo si[8];
         struct pollfd pfd[P_N];
         uint64_t delay;
@@ -858,6 +868,8 @@ static int shim_run(shim *s) {
                         pfd[P_NOTIFY0 + k] = (struct pollfd) { .fd = c->pid > 0 ? c->notify_fd : -1, .events = POLLIN };
                         pfd[P_BIND0 + k] = (struct pollfd) { .fd = c->pid > 0 ? c->bind_fd : -1, .events = POLLIN };
                 }
+                pfd[P_HEALTH].fd = health_poll_fd(s, &pfd[P_HEALTH].events);
+                pfd[P_HEALTH].revents = 0;
                 if (poll(pfd, P_N, poll_timeout(s)) < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -881,6 +893,8 @@ static int shim_run(shim *s) {
                         for (i = 0; i < (size_t) n / sizeof(si[0]) && !s->done; i++)
                                 on_signal(s, &si[i]);
                 }
+                if (!s->done && pfd[P_HEALTH].fd >= 0 && pfd[P_HEALTH].revents)
+                        health_on_event(s, pfd[P_HEALTH].revents);
                 if (!s->done && s->control_fd >= 0 && (pfd[P_CONTROL].revents & POLLIN))
                         on_control(s);
                 if (!s->done && s->client_fd >= 0 && (pfd[P_CLIENT].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -896,6 +910,7 @@ int main(int argc, char **argv) {
                 .sfd = -1, .control_fd = -1, .client_fd = -1,
                 .kids = { { .ipc_fd = -1, .notify_fd = -1, .bind_fd = -1 }, { .ipc_fd = -1, .notify_fd = -1, .bind_fd = -1 } },
                 .reload = { .client_fd = -1 },
+                .health = { .fd = -1, .diag_fd = -1 },
         };
         int code;
 

@@ -15,6 +15,7 @@
 
 #include "shim/backoff.h"
 #include "shim/bindsrv.h"
+#include "health.h"
 #include "shim/ipc.h"
 #include "shim/options.h"
 #include "shim/proctree.h"
@@ -43,7 +44,44 @@ typedef enum ready_mode {
         READY_SIGNAL,    /* its own word: process.send('ready') or READY=1 */
         READY_SERVING,   /* its own word, or being seen serving every held listening socket */
         READY_STARTED,   /* a successful exec (no sockets, no --wait-ready) */
+        READY_HEALTH,    /* passing the health check (--health-*), and nothing else */
 } ready_mode;
+
+/* What a finished health check says about the child it checked. */
+typedef enum health_verdict {
+        HEALTH_PASS,
+        HEALTH_FAIL,
+        HEALTH_UNSURE,   /* another process answered, or nothing could be told: check again */
+} health_verdict;
+
+/* The health check's state (health-loop.c). */
+typedef struct health_state {
+        health_kind kind;                /* HEALTH_NONE: no check */
+        const char *what;                /* the URL, address or command, for the log */
+        health_target target;
+        int diag_fd;                     /* NETLINK_SOCK_DIAG, to attribute answers; -1: cannot */
+        /* the check in flight (fd >= 0 or cmd_pid > 0) */
+        int fd;
+        pid_t cmd_pid;
+        int idx;                         /* kids[idx] is checked */
+        pid_t child;                     /* its pid when the check began */
+        bool for_ready;                  /* its readiness (else its liveness) */
+        bool connected, sent, attributed;
+        bool queue_emptied;              /* the accept queue was seen empty during this check */
+        int owner;                       /* who accepted the connection (health-loop.c) */
+        struct sockaddr_storage local, peer;
+        char buf[16];
+        size_t got;
+        uint64_t started, deadline, poll_at;
+        /* between checks */
+        uint64_t next_at;                /* the next check; 0: none (no check configured) */
+        unsigned fails;                  /* failed liveness checks in a row */
+        unsigned unsure;                 /* inconclusive ones in a row */
+        bool unhealthy;                  /* fails reached --health-retries: no watchdog pings */
+        char last[160];                  /* why the last check failed */
+        char req[HEALTH_REQUEST_MAX];
+        size_t req_len;
+} health_state;
 
 typedef struct child_proc {
         pid_t pid;                   /* 0: the slot is free */
@@ -137,6 +175,7 @@ typedef struct shim {
         /* watchdog */
         uint64_t wd_ms;              /* WATCHDOG_USEC in ms; 0: off */
         uint64_t wd_tick_at, wd_ping_at;
+        health_state health;
         uint64_t wedged_since;       /* the queue was seen non-empty and not shrinking since; 0: no */
         unsigned wedge_last;
         bool wedged;
@@ -167,6 +206,7 @@ int spawn_into(shim *s, int idx, child_env *env, const exec_plan *plan, int *exe
 void start_first_child(shim *s);
 bool any_child(const shim *s);
 void readiness_begin(shim *s, int idx, bool first);
+void child_ready(shim *s, int idx, const char *how);
 void probe_serving(shim *s, int idx);
 void child_not_ready(shim *s, int idx);
 void stop_child(shim *s, int idx, const char *why);
@@ -179,6 +219,17 @@ unsigned sockets_retire(shim *s);
 void on_ipc(shim *s, int idx);
 void on_notify(shim *s, int idx);
 void on_bind(shim *s, int idx);
+
+/* health-loop.c */
+int health_setup(shim *s);                   /* 0, or an exit code after logging */
+void health_cleanup(shim *s);
+void health_watch(shim *s);                  /* a new child waits for its check: check now */
+int health_poll_fd(const shim *s, short *events);
+void health_on_event(shim *s, short revents);
+void health_deadlines(shim *s, uint64_t now);
+uint64_t health_next(const shim *s);         /* the earliest deadline, 0: none */
+bool health_reaped(shim *s, pid_t pid, int status); /* whether pid was the check's command */
+void health_child_gone(shim *s, int idx);
 
 /* client.c: pmgen-shim --reload (prints, returns the exit code) */
 int client_reload(const options *o);

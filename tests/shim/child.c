@@ -21,7 +21,9 @@
  *   child serve LOG                serve fd 3 with blocking accept()s; append "PID V=$V W=$W" to LOG at start
  *                                  and "PID INT MS" when SIGINT comes (CLOCK_REALTIME ms), then exit 0.
  *                                  CHILD_MODE in the environment changes it: "crash" exits 3 at once,
- *                                  "hold" never accepts, "slow:MS" waits MS before serving
+ *                                  "hold" never accepts, "slow:MS" waits MS before serving, "unhealthy"
+ *                                  answers 503 (a health check that fails on a process that serves),
+ *                                  "wedge:MS" stops accepting MS ms after the start (and lives on)
  *   child notify-late MS LOG       like serve at once, and a helper process it forks says READY=1 on
  *                                  NOTIFY_SOCKET after MS ms ("PID READY MS" in LOG first)
  *   child wedge-after MS PIDFILE   accept on fd 3 for MS ms, then never again; exit 0 on SIGINT
@@ -47,6 +49,7 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/un.h>
 
@@ -209,20 +212,43 @@ static void log_to(const char *path, const char *fmt, ...) {
                 close(fd);
 }
 
-/* Accepts on fd 3 until SIGINT (blocking accept, interrupted by the signal). */
+/* Accepts on fd 3 until SIGINT (blocking accept, interrupted by the signal). With CHILD_MODE=wedge:MS,
+ * stops accepting (but lives on) MS ms after the start. */
 static void serve_until_int(const char *log, int shut) {
         struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: accept() returns EINTR */
+        const char *mode = getenv("CHILD_MODE");
+        long long wedge_at = mode && strncmp(mode, "wedge:", 6) == 0 ? realtime_ms() + atol(mode + 6) : 0;
+        sigset_t none;
         int c;
 
+        sigemptyset(&none);
         sigaction(SIGINT, &sa, NULL);
         while (!got) {
+                if (wedge_at) {
+                        struct pollfd pfd = { .fd = 3, .events = POLLIN };
+
+                        if (realtime_ms() >= wedge_at) {
+                                while (!got)
+                                        sigsuspend(&none);
+                                break;
+                        }
+                        if (poll(&pfd, 1, 50) <= 0)
+                                continue;
+                }
                 c = accept(3, NULL, NULL);
                 if (c >= 0) {
                         static const char resp[] = "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
+                        static const char sick[] = "HTTP/1.0 503 Service Unavailable\r\nContent-Length: 5\r\n\r\nsick\n";
+                        const char *m = getenv("CHILD_MODE");
+                        bool unhealthy = m && strcmp(m, "unhealthy") == 0;
                         char buf[1024];
 
                         (void) !read(c, buf, sizeof(buf));
-                        (void) !write(c, resp, sizeof(resp) - 1);
+                        /* (a client may have reset the connection: no SIGPIPE) */
+                        if (unhealthy)
+                                (void) !send(c, sick, sizeof(sick) - 1, MSG_NOSIGNAL);
+                        else
+                                (void) !send(c, resp, sizeof(resp) - 1, MSG_NOSIGNAL);
                         close(c);
                 }
         }

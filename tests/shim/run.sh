@@ -308,13 +308,21 @@ case_usage() {
 --bind-preload= -- true|--bind-preload: empty path
 --cgroup-root= -- true|--cgroup-root: empty path
 --wait-ready=1 -- true|option '--wait-ready' takes no value
+--health-url=healthz -- true|--health-url: invalid value 'healthz'
+--health-url=http://example.com/ -- true|--health-url: invalid value 'http://example.com/'
+--health-tcp=6379 -- true|--health-tcp: invalid value '6379'
+--health-cmd= -- true|--health-cmd: invalid value ''
+--health-url=/a --health-tcp=socket -- true|give one of --health-url, --health-tcp and --health-cmd
+--health-retries=0 -- true|--health-retries: invalid value '0' (out of range)
+--health-interval=5 -- true|--health-interval: invalid value '5' (out of range)
 --wait-ready|missing COMMAND
 EOF
         run $N "$SHIM" --help
         expect_rc 0 && grep -q '^Usage: pmgen-shim' "$T/$N.out" || { bad "--help: $(cat "$T/$N.out")"; return; }
         for want in --wait-ready --listen-timeout=MS --shutdown-with-message --max-memory-restart=SIZE \
                 --memory-interval=MS ' 75 after stopping' --sticky=ip --group-size=N --reload --env-file=PATH \
-                --control=PATH 'default 1000' --bind-preload=PATH; do
+                --control=PATH 'default 1000' --bind-preload=PATH --health-url=URL --health-tcp=ADDR --health-cmd=CMD \
+                --health-interval=MS --health-timeout=MS --health-retries=N --health-start-period=MS; do
                 grep -q -- "$want" "$T/$N.out" || { bad "--help does not mention $want"; return; }
         done
         grep -Eq -- '--(memory-source|cgroup-root|proc-cgroup)' "$T/$N.out" && { bad "--help shows a hidden option"; return; }
@@ -735,6 +743,16 @@ case_memory() {
         kill -TERM "$pid"
         finish $N 10
         echo "info pmgen-shim RssAnon with --wait-ready --shutdown-with-message --max-memory-restart: $kb kB"
+        [ -n "$kb" ] && [ "$kb" -le 1024 ] || { bad "RssAnon $kb kB (over 1 MiB)"; return; }
+        # with a health check that forks a command every 50 ms
+        start $N "$SHIM" --health-cmd=true --health-interval=50 --health-start-period=100 -- \
+                "$CHILD" wait-signal INT 0 "$T/$N.child3"
+        pid=$(pid_of $N) && wait_file "$T/$N.child3" 10 || { bad "child did not start"; return; }
+        sleep 1
+        kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status")
+        kill -TERM "$pid"
+        finish $N 10
+        echo "info pmgen-shim RssAnon with --health-cmd every 50 ms: $kb kB"
         [ -n "$kb" ] && [ "$kb" -le 1024 ] || { bad "RssAnon $kb kB (over 1 MiB)"; return; }
         ok
 }
@@ -1512,15 +1530,153 @@ case_bind_worker() {
         ok
 }
 
+# ---- health checks (--health-url, --health-tcp, --health-cmd) ----
+
+# pings_after NAME MS — how many WATCHDOG=1 arrived after MS (now_ms time).
+pings_after() {
+        awk -v t="$2" '$0 == "WATCHDOG=1" { hit = 1 } /^-- at / { if (hit && $3 > t) n++; hit = 0 } END { print n + 0 }' "$T/$1.notify"
+}
+
+case_health_url() {
+        begin healthurl
+        local log=$T/healthurl.log cur new t0 t1 int
+        rm -f "$log"
+        # readiness: READY=1 once GET /healthz on the instance's socket answers 2xx
+        serve_run $N --health-url=/healthz --health-interval=200 --health-timeout=500 --health-start-period=900 \
+                -- "$CHILD" serve "$log" || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        cur=$(pid_line "$log" 1)
+        grep -Eq "^pmgen-shim: child $cur is ready \(its health check passed\) after [0-9]+ ms$" "$T/$N.err" &&
+                grep -qx "STATUS=waiting for pid $cur to pass its health check" "$T/$N.notify" ||
+                { stop_named $N; bad "readiness: $(cat "$T/$N.err")"; return; }
+        # a reload whose new child serves but answers 503: given up after the start period with the stop
+        # signal (not SIGKILL); the old child answered the checks that reached it, and they did not count
+        printf 'CHILD_MODE=unhealthy\n' >"$T/$N.envfile"
+        t0=$(now_ms)
+        reload_run $N --env-file="$T/$N.envfile"
+        t1=$(now_ms)
+        new=$(pid_line "$log" 2)
+        int=$(awk -v p="$new" '$1 == p && $2 == "INT" { print $3 }' "$log")
+        [ "$RRC" = 1 ] && grep -Eqx "pmgen-shim: reload failed: new child $new did not pass its health check within 900 ms \(last: GET /healthz answered 503\); child $cur goes on" <<<"$RROUT" ||
+                { stop_named $N; bad "unhealthy reload: status $RRC: $RROUT"; return; }
+        [ $((t1 - t0)) -ge 850 ] && [ $((t1 - t0)) -lt 8000 ] && [ -n "$int" ] ||
+                { stop_named $N; bad "gave up after $((t1 - t0)) ms; new child's INT '${int}'"; return; }
+        [ "$(get "$PORT")" = ok ] || { stop_named $N; bad "no answer after the failed reload"; return; }
+        # the serving child is checked every 200 ms: no failure logged
+        sleep 0.5
+        grep -q "health check of child" "$T/$N.err" && { stop_named $N; bad "liveness failures: $(cat "$T/$N.err")"; return; }
+        # a healthy one replaces it
+        printf 'CHILD_MODE=\n' >"$T/$N.envfile"
+        reload_run $N --env-file="$T/$N.envfile"
+        new=$(pid_line "$log" 3)
+        [ "$RRC" = 0 ] && grep -Eqx "reloaded: child $cur replaced by child $new \(its health check passed after [0-9]+ ms\)" <<<"$RROUT" ||
+                { stop_named $N; bad "healthy reload: status $RRC: $RROUT"; return; }
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        ok
+}
+
+case_health_liveness() {
+        begin healthlive
+        local t_bad
+        # the child serves for 1.5 s, then never accepts again (but lives): two failed checks in a row and
+        # the pings stop, long before the accept-queue test (half of WATCHDOG_USEC=10 s) would see it
+        PORT=$(free_port)
+        start $N env WATCHDOG_USEC=10000000 CHILD_MODE=wedge:1500 systemd-socket-activate -l "127.0.0.1:$PORT" \
+                --fdname=web -E NOTIFY_SOCKET -E WATCHDOG_USEC -E CHILD_MODE $(shim) --health-url=/healthz \
+                --health-interval=200 --health-timeout=300 --health-retries=2 -- "$CHILD" serve "$T/$N.child"
+        wait_listen "$PORT" 10 && poke "$PORT" && wait_file "$T/$N.child" 10 || { stop_named $N; bad "did not start"; return; }
+        wait_notify $N READY=1 10 || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        wait_err $N 'is unhealthy' 10 || { stop_named $N; bad "not unhealthy: $(cat "$T/$N.err")"; return; }
+        t_bad=$(now_ms)
+        sleep 1.2
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        grep -Eq '^pmgen-shim: health check of child [0-9]+ failed \(1 of 2\) after [0-9]+ ms: not accepted within 300 ms$' "$T/$N.err" &&
+                grep -Eq '^pmgen-shim: child [0-9]+ is unhealthy: 2 failed health checks in a row; no more watchdog pings \(systemd restarts the instance after WatchdogSec=\)$' "$T/$N.err" &&
+                grep -Eq '^STATUS=pid [0-9]+ is unhealthy: not accepted within 300 ms$' "$T/$N.notify" ||
+                { bad "log: $(cat "$T/$N.err")"; return; }
+        grep -q 'looks wedged' "$T/$N.err" && { bad "the wedge test came first: $(cat "$T/$N.err")"; return; }
+        [ "$(grep -cx WATCHDOG=1 "$T/$N.notify")" -ge 1 ] && [ "$(pings_after $N "$t_bad")" = 0 ] ||
+                { bad "pings: $(grep -cx WATCHDOG=1 "$T/$N.notify") in all, $(pings_after $N "$t_bad") after unhealthy"; return; }
+        ok
+}
+
+case_health_cmd() {
+        begin healthcmd
+        local flag=$T/$N.flag pid t0 t1
+        rm -f "$flag" "$T/$N.arg"
+        # not ready until the command passes; $1 is the child's pid; a failing command makes it unhealthy,
+        # and passing again brings the pings back
+        start $N env WATCHDOG_USEC=2000000 $(shim) \
+                --health-cmd="echo \$1 >$T/$N.arg; test -e $flag" --health-interval=100 --health-timeout=1000 \
+                --health-retries=2 --health-start-period=5000 -- "$CHILD" wait-signal INT 0 "$T/$N.child"
+        pid=$(pid_of $N) && wait_file "$T/$N.child" 10 && wait_file "$T/$N.arg" 10 || { stop_named $N; bad "did not start"; return; }
+        sleep 0.4
+        [ -z "$(notify_time $N READY=1)" ] || { stop_named $N; bad "READY=1 before the command passed"; return; }
+        [ "$(cat "$T/$N.arg")" = "$(cat "$T/$N.child")" ] || { stop_named $N; bad "\$1 is '$(cat "$T/$N.arg")', child $(cat "$T/$N.child")"; return; }
+        touch "$flag"
+        wait_notify $N READY=1 10 || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        rm -f "$flag"
+        wait_err $N 'is unhealthy' 10 || { stop_named $N; bad "not unhealthy: $(cat "$T/$N.err")"; return; }
+        t0=$(now_ms)
+        sleep 1.2
+        [ "$(pings_after $N "$t0")" = 0 ] || { stop_named $N; bad "$(pings_after $N "$t0") pings while unhealthy"; return; }
+        touch "$flag"
+        wait_err $N 'passes again after [0-9]+ failures; watchdog pings resume' 10 || { stop_named $N; bad "no recovery: $(cat "$T/$N.err")"; return; }
+        t1=$(now_ms)
+        sleep 1.5
+        [ "$(pings_after $N "$t1")" -ge 1 ] || { stop_named $N; bad "no pings after the recovery"; return; }
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        grep -Eq "^pmgen-shim: health check of child [0-9]+ failed \(1 of 2\) after [0-9]+ ms: 'echo .* exited with status 1$" "$T/$N.err" ||
+                { bad "log: $(cat "$T/$N.err")"; return; }
+        # a command that hangs is killed after the timeout, with what it started
+        start $N.slow $(shim) --health-cmd="sleep 20.4711 & sleep 20.4711" --health-timeout=200 --health-start-period=700 -- \
+                "$CHILD" wait-signal INT 0 "$T/$N.child2"
+        wait_notify $N.slow READY=1 10 || { stop_named $N.slow; bad "slow: no READY=1: $(cat "$T/$N.slow.err")"; return; }
+        sleep 0.3
+        stop_named $N.slow
+        grep -q "'sleep 20.4711 & sleep 20.4711' did not finish within 200 ms (killed)" "$T/$N.slow.err" &&
+                grep -Eq '^pmgen-shim: child [0-9]+ did not pass its health check within 700 ms' "$T/$N.slow.err" ||
+                { bad "slow: $(cat "$T/$N.slow.err")"; return; }
+        pgrep -f "^sleep 20.4711$" >/dev/null && { bad "slow: a sleep was left: $(pgrep -af '^sleep 20.4711$')"; return; }
+        ok
+}
+
+case_health_tcp() {
+        begin healthtcp
+        local log=$T/healthtcp.log
+        rm -f "$log"
+        # --health-tcp=socket: the child must accept the connection itself
+        serve_run $N --health-tcp=socket --health-start-period=5000 -- "$CHILD" serve "$log" ||
+                { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        grep -Eq 'is ready \(its health check passed\)' "$T/$N.err" || { stop_named $N; bad "serve: $(cat "$T/$N.err")"; return; }
+        stop_named $N
+        # a child that holds the socket and never accepts: at the start the instance goes on, unhealthy
+        serve_run $N --health-tcp=socket --health-timeout=200 --health-start-period=600 -- "$CHILD" hold "$T/$N.child" ||
+                { stop_named $N; bad "hold: no READY=1: $(cat "$T/$N.err")"; return; }
+        grep -Eq '^pmgen-shim: child [0-9]+ did not pass its health check within 600 ms \(not accepted within 200 ms\); continuing, unhealthy$' "$T/$N.err" &&
+                grep -Eq '^STATUS=pid [0-9]+ is unhealthy \(its health check did not pass\)$' "$T/$N.notify" ||
+                { stop_named $N; bad "hold: $(cat "$T/$N.err")"; return; }
+        stop_named $N
+        # an address: connecting is enough (here the shim's own port, nobody else's)
+        serve_run $N.addr --health-tcp=127.0.0.1:1 --health-timeout=200 --health-start-period=500 -- "$CHILD" serve "$log" ||
+                { stop_named $N.addr; bad "addr: no READY=1: $(cat "$T/$N.addr.err")"; return; }
+        stop_named $N.addr
+        grep -Eq 'does not pass yet: connect: Connection refused' "$T/$N.addr.err" || { bad "addr: $(cat "$T/$N.addr.err")"; return; }
+        ok
+}
+
 CORE_CASES="exit_0 exit_3 signal exec_enoent exec_eacces env sigpipe stop kill_timeout forward orphans listen_fds backoff
             wait_ready wait_ready_timeout wait_ready_child_exits shutdown_with_message shutdown_message_fallback max_memory
-            reload reload_fail reload_ready reload_kill reload_leftovers socket_care watchdog reload_many bind_node bind_worker"
+            reload reload_fail reload_ready reload_kill reload_leftovers socket_care watchdog reload_many bind_node bind_worker
+            health_url health_liveness health_cmd"
 ALL_CASES="exit_0 exit_3 signal exec_enoent exec_eacces exec_path_search usage env sigpipe stop kill_timeout forward orphans
            listen_fds node_preload node_drain node_forms node_backlog node_preload_path_with_space node_preload_inactive
            backoff_unit backoff memory wait_ready wait_ready_timeout wait_ready_child_exits wait_ready_lines
            wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit parts_unit max_memory max_cpu
            reload reload_fail reload_ready reload_python reload_kill reload_leftovers socket_care watchdog reload_many
-           bind_node bind_python bind_two bind_worker"
+           bind_node bind_python bind_two bind_worker health_url health_liveness health_cmd health_tcp"
 
 if [ -n "${SHIM_CASES:-}" ]; then
         ALL_CASES=$(for c in $ALL_CASES; do case " $SHIM_CASES " in *" $c "*) echo "$c" ;; esac; done)

@@ -156,6 +156,20 @@ static void test_env_change(void **state) {
                       "        env.B: added\n");
 }
 
+/* health is an object, but no secret: its members are shown like the app's keys */
+static void test_health_change(void **state) {
+        (void) state;
+        side_in old = { WEB1 "[web health]\nurl = /healthz\n", { SVC1 } };
+        side_in new = { WEB1 "[web health]\nurl = /ready\ninterval = 2s\n",
+                        { "web@.service=ExecStart=x --health-url=/ready\nInstances=2\n|web.env=A=\"1\"\n|"
+                          "web@.socket=ListenStream=3000\n|web.target=Wants=web@0 web@1\n" } };
+
+        test_plan_one(&old, &new, (expect_app[]){ { "web", CHANGE_CHANGED, true, false, NULL, NULL }, { NULL } },
+                      "  ~ web: changed, 2 instances restart one at a time\n"
+                      "        health.url: /healthz → /ready\n"
+                      "        health.interval: (unset) → 2s\n");
+}
+
 static void test_scaled(void **state) {
         (void) state;
         side_in old = { WEB1, { SVC1 } };
@@ -369,7 +383,7 @@ static void test_diag_json(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_unchanged),      cmocka_unit_test(test_added_removed),
-                cmocka_unit_test(test_env_change),     cmocka_unit_test(test_scaled),
+                cmocka_unit_test(test_env_change), cmocka_unit_test(test_health_change),     cmocka_unit_test(test_scaled),
                 cmocka_unit_test(test_changed_and_scaled), cmocka_unit_test(test_no_unit_change),
                 cmocka_unit_test(test_socket_change),  cmocka_unit_test(test_timers),
                 cmocka_unit_test(test_value_text),

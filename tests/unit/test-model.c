@@ -354,6 +354,28 @@ static void test_units(void **state) {
                       "api@.service",
                       SHIM " --port=3000 --backlog=4096 --kill-timeout=1600 --node-preload=/usr/share/pmgen/node-preload.cjs "
                            "-- /opt/bin/node /srv/app/a.js");
+        /* health (pmgen's addition): the shim's options, WatchdogSec= = interval x retries + timeout + 2 s */
+        test_unit_one("[api]\nscript = a.js\nexec_mode = cluster\nport = 3000\n[api health]\nurl = /healthz\n", NULL,
+                      "api@.service",
+                      SHIM " --port=3000 --backlog=4096 --kill-timeout=1600 --node-preload=/usr/share/pmgen/node-preload.cjs "
+                           "--health-url=/healthz --health-interval=5000 --health-timeout=2000 --health-retries=3 -- "
+                           "/opt/bin/node /srv/app/a.js");
+        test_unit_one("[api]\nscript = a.js\nexec_mode = cluster\nport = 3000\n[api health]\nurl = /healthz\n", NULL,
+                      "api@.service", "WatchdogSec=19s\nWatchdogSignal=SIGTERM");
+        test_unit_one("[api]\nscript = a.js\n[api health]\ncmd = \"curl -f localhost:$PORT/ || test 100% = $1\"\n"
+                      "interval = 1s\ntimeout = 250\nretries = 2\nstart_period = 1m\n", NULL, "api@.service",
+                      SHIM " --kill-timeout=1600 \"--health-cmd=curl -f localhost:$$PORT/ || test 100%% = $$1\" "
+                           "--health-interval=1000 --health-timeout=250 --health-retries=2 --health-start-period=60000 -- "
+                           "/opt/bin/node /srv/app/a.js\n");
+        test_unit_one("[api]\nscript = a.js\n[api health]\ncmd = true\ninterval = 1s\ntimeout = 250\nretries = 2\n", NULL,
+                      "api@.service", "WatchdogSec=4250ms\n");
+        test_unit_one("[api]\nscript = a.js\n[api health]\ntcp = 6379\n", NULL, "api@.service",
+                      SHIM " --kill-timeout=1600 --health-tcp=127.0.0.1:6379 --health-interval=5000 --health-timeout=2000 "
+                           "--health-retries=3 -- /opt/bin/node /srv/app/a.js");
+        test_unit_one("[api]\nscript = a.js\nexec_mode = cluster\n[api health]\ntcp = yes\n", NULL, "api@.service",
+                      SHIM " --backlog=4096 --kill-timeout=1600 --node-preload=/usr/share/pmgen/node-preload.cjs "
+                           "--bind-preload=/usr/lib/pmgen/libpmgen-bind.so --health-tcp=socket --health-interval=5000 "
+                           "--health-timeout=2000 --health-retries=3 -- /opt/bin/node /srv/app/a.js");
         /* specifiers in paths are escaped */
         test_unit_one("[api]\nscript = a.js\ncwd = /srv/app/100%\n", NULL, "api@.service", "WorkingDirectory=/srv/app/100%%");
 }
@@ -428,6 +450,47 @@ static void test_diags(void **state) {
         test_diag_one("[api]\nscript = a.js\nsticky = ip\n", NULL, true,
                       "apps.ini:3:10: warning: app 'api': sticky applies to cluster mode (a port shared by instances); "
                       "ignored\n");
+        /* health (pmgen's addition) */
+        test_diag_one("[api]\nscript = a.js\n[api health]\nurl = /a\ntcp = 9000\n", NULL, false,
+                      "apps.ini:5:1: error: health: 'url' and 'tcp' are alternatives: give one of url, tcp and cmd\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\ninterval = 1s\n", NULL, false,
+                      "apps.ini:3:1: error: health: expected one of url, tcp or cmd (what to check)\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\nurl = /a\nintervall = 1s\n", NULL, false,
+                      "apps.ini:5:1: error: health: unknown key 'intervall' (did you mean 'interval'?)\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\nurl = /a\nhttp = 1\n", NULL, false,
+                      "apps.ini:5:1: error: health: unknown key 'http': expected url, tcp, cmd, interval, timeout, "
+                      "retries or start_period\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\nurl = /a\ntimeout = soon\n", NULL, false,
+                      "apps.ini:5:11: error: health.timeout: expected milliseconds or a duration such as 10s, 5m or 1h, "
+                      "found 'soon'\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\nurl = /a\nretries = 0\n", NULL, false,
+                      "apps.ini:5:11: error: health.retries: expected a whole number from 1 to 1000, found 0\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\nurl = /a\ninterval = 5\n", NULL, false,
+                      "apps.ini:5:12: error: health.interval: expected from 10 ms to 24 h\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\ntcp = no\n", NULL, false,
+                      "apps.ini:4:7: error: health.tcp: expected true (the instance's socket), a port or \"HOST:PORT\", "
+                      "found false\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\ntcp = 70000\n", NULL, false,
+                      "apps.ini:4:7: error: health.tcp: expected a port from 1 to 65535\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\ntcp = db.local:5432\n", NULL, false,
+                      "apps.ini:4:7: error: health.tcp: expected true (the instance's own socket), a port or \"HOST:PORT\" "
+                      "with HOST an IPv4 address, [IPv6] or localhost, found 'db.local:5432'\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\nurl = https://127.0.0.1/a\n", NULL, false,
+                      "apps.ini:4:7: error: health.url: expected a path such as /healthz (asked of the instance's own "
+                      "socket) or http://HOST[:PORT]/PATH with HOST an IPv4 address, [IPv6] or localhost, and no spaces, "
+                      "found 'https://127.0.0.1/a'\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\nurl = \"/a b\"\n", NULL, false,
+                      "apps.ini:4:7: error: health.url: expected a path such as /healthz (asked of the instance's own "
+                      "socket) or http://HOST[:PORT]/PATH with HOST an IPv4 address, [IPv6] or localhost, and no spaces, "
+                      "found '/a b'\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\ncmd = \"a\\nb\"\n", NULL, false,
+                      "apps.ini:4:7: error: health.cmd: control characters (such as a newline) cannot appear here\n");
+        test_diag_one("[api]\nscript = a.js\n[api health]\nurl = /healthz\n", NULL, false,
+                      "apps.ini:3:1: error: health: url '/healthz' checks the instance's own socket, but app 'api' runs in "
+                      "fork mode without one: use exec_mode cluster (with a port or without), or give an address "
+                      "(http://127.0.0.1:PORT/healthz)\n");
+        test_diag_one("[api]\nscript = a.js\nexec_mode = cluster\n[api health]\nurl = /healthz\n", NULL, true, "");
+        test_diag_one("[api]\nscript = a.js\n[api health]\nurl = http://127.0.0.1:3000/healthz\n", NULL, true, "");
         test_diag_one("[api]\nscript = a.js\ndeploy = x\n", NULL, false,
                       "apps.ini:3:1: error: 'deploy' is not supported: use your deploy tool; pmgen manages runtime\n");
         test_diag_one("[api]\nscript = a.js\ncron_restart = 0 0 1 * 1\n", NULL, false,

@@ -277,13 +277,13 @@ static void test_errors(void **state) {
                 /* sections */
                 { "[api\n", "t.ini:1:5: error: expected ']' to close the section header\n" },
                 { "[]\n[ \t]\n",
-                  "t.ini:1:2: error: empty section name: expected [NAME], [NAME env] or [NAME env_PROFILE]\n"
-                  "t.ini:2:2: error: empty section name: expected [NAME], [NAME env] or [NAME env_PROFILE]\n" },
+                  "t.ini:1:2: error: empty section name: expected [NAME], [NAME env], [NAME env_PROFILE] or [NAME health]\n"
+                  "t.ini:2:2: error: empty section name: expected [NAME], [NAME env], [NAME env_PROFILE] or [NAME health]\n" },
                 { "[a b c]\n[a prod]\n[a env_]\n[a environment]\n",
-                  "t.ini:1:1: error: expected [NAME], [NAME env] or [NAME env_PROFILE], found [a b c]\n"
-                  "t.ini:2:1: error: expected [NAME], [NAME env] or [NAME env_PROFILE], found [a prod]\n"
-                  "t.ini:3:1: error: expected [NAME], [NAME env] or [NAME env_PROFILE], found [a env_]\n"
-                  "t.ini:4:1: error: expected [NAME], [NAME env] or [NAME env_PROFILE], found [a environment]\n" },
+                  "t.ini:1:1: error: expected [NAME], [NAME env], [NAME env_PROFILE] or [NAME health], found [a b c]\n"
+                  "t.ini:2:1: error: expected [NAME], [NAME env], [NAME env_PROFILE] or [NAME health], found [a prod]\n"
+                  "t.ini:3:1: error: expected [NAME], [NAME env], [NAME env_PROFILE] or [NAME health], found [a env_]\n"
+                  "t.ini:4:1: error: expected [NAME], [NAME env], [NAME env_PROFILE] or [NAME health], found [a environment]\n" },
                 { "[a\"b]\n[a[b]\n[ ;x]\n",
                   "t.ini:1:3: error: '\"' is not allowed in a section name\n"
                   "t.ini:2:3: error: '[' is not allowed in a section name\n"
@@ -297,7 +297,7 @@ static void test_errors(void **state) {
                   "t.ini:4:1: error: section [db env_prod] has no [db] section\n" },
                 /* the keys of a bad section are skipped without more errors */
                 { "[a b c]\nk = 1\nk = 2\nname = x\n",
-                  "t.ini:1:1: error: expected [NAME], [NAME env] or [NAME env_PROFILE], found [a b c]\n" },
+                  "t.ini:1:1: error: expected [NAME], [NAME env], [NAME env_PROFILE] or [NAME health], found [a b c]\n" },
                 /* lines */
                 { "[api]\nk = a\x01z\n",
                   "t.ini:2:6: error: control character (byte 0x01) in line: write it as an escape (\\t \\n \\r \\xHH) "

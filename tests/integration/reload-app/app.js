@@ -11,6 +11,8 @@
 //   IGNORE_SIGINT  1: SIGINT is logged and ignored (the shim's SIGKILL after kill_timeout ends it)
 //   GRANDKIDS      1: start two `sleep 600` children at start: one in the app's process group, one in a
 //                  session of its own (detached)
+//   HEALTH         "fail": GET /healthz answers 503 (every other path is served as usual); else 200
+// GET /hang answers "hanging PID", then blocks the event loop for good: the process lives on and answers nothing more.
 // GET /grow allocates GROW_MB (default 200) MiB of anonymous memory in this process and keeps it.
 // On SIGINT (the shim's stop signal): stop accepting, finish what is in flight, exit 0.
 // Every event is one line on stdout (the journal): "app PID EVENT …".
@@ -39,6 +41,19 @@ if (process.env.GRANDKIDS === '1') {
 }
 
 const server = http.createServer((req, res) => {
+  if (req.url === '/healthz') {
+    const code = process.env.HEALTH === 'fail' ? 503 : 200;
+    res.writeHead(code, { 'Content-Type': 'text/plain' });
+    res.end(code === 200 ? 'ok\n' : 'unhealthy\n');
+    return;
+  }
+  if (req.url === '/hang') {
+    say('hanging');
+    res.end(`hanging ${pid}\n`, () => {
+      setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0), 50);
+    });
+    return;
+  }
   if (req.url === '/grow') {
     const mb = Number(process.env.GROW_MB || 200);
     const b = Buffer.alloc(mb << 20, 1);
