@@ -266,6 +266,24 @@ int proctree_anon(pid_t pid, uint64_t *bytes, size_t *n_procs) {
         return r;
 }
 
+int proctree_anon_below_self(uint64_t *bytes, size_t *n_procs) {
+        uint64_t all, own;
+        size_t counted;
+        char text[256];
+        int r = tree_sum(getpid(), "statm", parse_anon, &all, &counted);
+
+        if (r == 0)
+                r = proctree_read_file("/proc/self/statm", text, sizeof(text));
+        if (r == 0)
+                r = parse_anon(text, &own);
+        if (r < 0)
+                return r;
+        *bytes = all > own ? all - own : 0;
+        if (n_procs)
+                *n_procs = counted - 1;
+        return 0;
+}
+
 int proctree_cpu(pid_t pid, unsigned long long *ticks) {
         uint64_t sum;
         size_t counted;

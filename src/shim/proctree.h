@@ -46,6 +46,10 @@ int proctree_list(pid_t pid, pid_t *out, size_t max, size_t *n);
 /* The sum of RssAnon over pid's tree; *n_procs (may be NULL) the number of processes counted. */
 int proctree_anon(pid_t pid, uint64_t *bytes, size_t *n_procs);
 
+/* The same over the processes below the calling process (itself not counted): with the shim a
+ * subreaper, the app and everything it started, those whose parent died included. */
+int proctree_anon_below_self(uint64_t *bytes, size_t *n_procs);
+
 /* The identity of a live process (for a later proctree_same). */
 int proctree_id(pid_t pid, proc_id *out);
 

@@ -590,7 +590,9 @@ static void on_memory_timer(shim *s) {
         s->memory_at = now_ms() + s->opt.memory_interval_ms;
         if (s->phase != PHASE_RUNNING || s->reload.active || c->pid <= 0 || c->stopping)
                 return;
-        r = s->memory_path ? memory_read_cgroup(s->memory_path, s->memory_v1, &bytes) : proctree_anon(c->pid, &bytes, &procs);
+        /* Not during a reload (above): then everything below the shim is the current child, what it started,
+         * and what they left behind (the shim is their subreaper). */
+        r = s->memory_path ? memory_read_cgroup(s->memory_path, s->memory_v1, &bytes) : proctree_anon_below_self(&bytes, &procs);
         if (r < 0) {
                 if (!s->memory_warned)
                         log_line("warning: cannot read the memory use from %s: %s",

@@ -5,7 +5,8 @@
 #   - depends_on: an app starts only once the app it depends on is ready (activation times);
 #   - PM2's variables: process.env.pm_id is the instance number, name and exec_mode as PM2 sets them;
 #   - limits: memory_max and cpu_quota are the instance's MemoryMax= and CPUQuota=; a process the app
-#     spawned that grows past max_memory_restart gets the app replaced gracefully, no failed request; an
+#     spawned and left behind (daemonized) that grows past max_memory_restart gets the app replaced
+#     gracefully, no failed request; an
 #     app that keeps a CPU busy past max_cpu_restart for its window is replaced;
 #   - instances: max counts the CPUs the system slice may use (1 under CPUQuota=100%);
 #   - crash loop: max_restarts reached shows `errored` in `pmgen ls`; `pmgen reset` starts it again;
@@ -36,8 +37,8 @@ rl_install
 # shellcheck disable=SC2016
 sandbox_exec sh -ec 'mkdir -p "$1"
 cat >"$1/app.js" <<EOF
-// Answers JSON with what PM2 would have put in its environment; /spawn-grow starts a process that
-// holds 200 MB; /stderr writes a line to stderr. LISTEN_DELAY: listen that late (ms). CRASH_FLAG: exit 1
+// Answers JSON with what PM2 would have put in its environment; /spawn-grow starts a daemonized
+// process that holds 200 MB; /stderr writes a line to stderr. LISTEN_DELAY: listen that late (ms). CRASH_FLAG: exit 1
 // at start while that file exists.
 const http = require("http"), fs = require("fs"), { spawn } = require("child_process");
 if (process.env.CRASH_FLAG && fs.existsSync(process.env.CRASH_FLAG)) {
@@ -47,9 +48,9 @@ if (process.env.CRASH_FLAG && fs.existsSync(process.env.CRASH_FLAG)) {
 const server = http.createServer((req, res) => {
   const e = process.env;
   const out = { pid: process.pid, instance: e.NODE_APP_INSTANCE, pm_id: e.pm_id, name: e.name, exec_mode: e.exec_mode };
-  if (req.url === "/spawn-grow") {
-    const kid = spawn(process.execPath, ["-e", "const b = Buffer.alloc(200 * 1024 * 1024, 1); setInterval(() => b[0]++, 1000)"],
-                      { stdio: "ignore" });
+  if (req.url === "/spawn-grow") { // a daemonized helper: its parent (sh) exits at once
+    const kid = spawn("/bin/sh", ["-c", process.execPath + " -e \"const b = Buffer.alloc(200 * 1024 * 1024, 1); " +
+                      "setInterval(() => b[0]++, 1000)\" >/dev/null 2>&1 &"], { stdio: "ignore" });
     out.kid = kid.pid;
   } else if (req.url === "/spin") { // a CPU kept busy, in 50 ms slices (it still answers)
     setImmediate(function spin() { for (const t = Date.now(); Date.now() - t < 50;); setImmediate(spin); });
@@ -220,6 +221,18 @@ if ! grep -q '^GONE=' <<<"$env2" && grep -Eq '^KEEP=\*\*\*\* ' <<<"$env2"; then
         pass "a key removed from the declaration is gone after apply" "$(grep -c '^GONE=' <<<"$env1") → $(grep -c '^GONE=' <<<"$env2") GONE; apply: $(grep -m1 restarted "$T_WORK/apply2.log" | tr -s ' ')"
 else
         fail "a key removed from the declaration is gone after apply" "$env2"
+fi
+# and on a graceful reload: the store's declaration loses KEEP, systemd regenerates the units, the
+# instance is reloaded (a new app process, the old one drained)
+sandbox_exec sed -i '/^KEEP *=/d' /etc/pmgen/apps.config.ini
+sandbox_exec systemctl daemon-reload
+p0=$(rl_child api 0)
+rl_reload api@0.service
+env3=$(sandbox_exec pmgen env api 2>&1 || :)
+if [ "$RL_RC" = 0 ] && ! grep -q '^KEEP=' <<<"$env3" && grep -q '^API_TOKEN=' <<<"$env3" && [ "$(rl_child api 0)" != "$p0" ]; then
+        pass "a key removed from the declaration is gone after a reload" "app $p0 → $(rl_child api 0); $(grep -c '^KEEP=' <<<"$env2") → 0 KEEP"
+else
+        fail "a key removed from the declaration is gone after a reload" "reload: $RL_RC $RL_OUT; $env3"
 fi
 
 t_finish
