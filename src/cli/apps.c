@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "apps.h"
+#include "cgroup.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -370,6 +371,69 @@ int running_instances(app_set *s, const known_app *ka, inst **in, size_t *n) {
         *in = all;
         *n = m;
         return 0;
+}
+
+int inst_state_read(app_set *s, const known_app *ka, unsigned n, inst_state *out) {
+        uint64_t start = 0, mem = ROW_UNKNOWN, cpu = ROW_UNKNOWN;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        strbuf u = STRBUF_INIT, id = STRBUF_INIT;
+        inst_row *r = &out->row;
+
+        *out = (inst_state) { .memory_max = UINT64_MAX };
+        strbuf_addf(&u, "%s@%u.service", ka->name, n);
+        strbuf_addf(&id, "%u", n);
+        out->unit = strbuf_steal(&u);
+        out->instance = strbuf_steal(&id);
+        out->app = strdup(ka->name);
+        if (!out->unit || !out->instance || !out->app)
+                return -ENOMEM;
+        pbus_prop sprops[] = { { "MainPID", 'u', &r->main_pid },
+                               { "NRestarts", 'u', &r->restarts },
+                               { "MemoryCurrent", 't', &mem },
+                               { "MemoryMax", 't', &out->memory_max },
+                               { "CPUUsageNSec", 't', &cpu },
+                               { "ControlGroup", 's', &out->cgroup },
+                               { "ExecMainStartTimestamp", 't', &start },
+                               { NULL, 0, NULL } };
+        pbus_prop uprops[] = { { "ActiveState", 's', &out->active }, { "SubState", 's', &out->sub }, { NULL, 0, NULL } };
+
+        if (s->bus) {
+                (void) pbus_get_props(s->bus, out->unit, "Unit", uprops, &e);
+                sd_bus_error_free(&e);
+                (void) pbus_get_props(s->bus, out->unit, "Service", sprops, &e);
+                sd_bus_error_free(&e);
+        }
+        bool up = out->active && strcmp(out->active, "inactive") != 0 && strcmp(out->active, "failed") != 0 &&
+                  r->main_pid;
+
+        r->pid = up ? app_pid(r->main_pid) : 0;
+        r->uptime_usec = ROW_UNKNOWN;
+        if (up) {
+                r->uptime_usec = pid_uptime(r->pid);
+                if (r->uptime_usec == ROW_UNKNOWN && start && start <= realtime_usec())
+                        r->uptime_usec = realtime_usec() - start;
+        }
+        if (up && mem == ROW_UNKNOWN && out->cgroup && out->cgroup[0] &&
+            cgroup_memory_bytes("/sys/fs/cgroup", out->cgroup, &mem) < 0 &&
+            cgroup_rss_bytes("/sys/fs/cgroup", out->cgroup, &mem) < 0)
+                mem = ROW_UNKNOWN;
+        if (up && cpu == ROW_UNKNOWN && out->cgroup && out->cgroup[0] &&
+            cgroup_cpu_nsec("/sys/fs/cgroup", out->cgroup, &cpu) < 0)
+                cpu = ROW_UNKNOWN;
+        r->memory = up ? mem : ROW_UNKNOWN;
+        r->cpu_nsec = up ? cpu : ROW_UNKNOWN;
+        r->cpu_percent = -1;
+        return 0;
+}
+
+void inst_state_free(inst_state *st) {
+        free(st->app);
+        free(st->instance);
+        free(st->unit);
+        free(st->active);
+        free(st->sub);
+        free(st->cgroup);
+        *st = (inst_state) { 0 };
 }
 
 uint32_t pid_of_unit(pbus *b, const char *unit) {

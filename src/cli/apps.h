@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "compile.h"
 #include "store.h"
+#include "table.h"
 
 typedef struct known_app {
         char *name;
@@ -55,6 +56,18 @@ int app_set_select(const verb_opts *o, const char *arg, bool need_bus, app_set *
 /* The instances, sorted (running_only: those systemd runs now). *ret malloc'd. */
 int instances_of(app_set *s, const known_app *ka, bool running_only, inst **ret, size_t *n);
 int running_instances(app_set *s, const known_app *ka, inst **in, size_t *n);
+
+/* One instance as `ls` and `monit` show it: its unit's state over sd-bus, the cgroup's figures where the
+ * bus has none (cgroup v1: CPUUsageNSec is not set), the app's pid and uptime. The strings are owned
+ * (inst_state_free); row's string pointers are left NULL. */
+typedef struct inst_state {
+        char *app, *instance, *unit, *active, *sub, *cgroup;
+        inst_row row;        /* cpu_percent -1, port 0 */
+        uint64_t memory_max; /* MemoryMax=; UINT64_MAX or 0: none */
+} inst_state;
+/* 0 or -ENOMEM (a property that cannot be read is left unknown). */
+int inst_state_read(app_set *s, const known_app *ka, unsigned n, inst_state *out);
+void inst_state_free(inst_state *st);
 
 /* The app's pid: the first child of the main process when that is pmgen-shim. */
 uint32_t app_pid(uint32_t main_pid);

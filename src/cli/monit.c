@@ -278,9 +278,7 @@ static int collect(app_set *s, const sample *prev, size_t nprev, sample **ret, s
                 }
                 for (size_t i = 0; i < ni; i++) {
                         sample *nv = realloc(v, (k + 1) * sizeof(sample)), *d;
-                        uint64_t start = 0, mem = ROW_UNKNOWN, cpu = ROW_UNKNOWN, max = UINT64_MAX;
-                        sd_bus_error e = SD_BUS_ERROR_NULL;
-                        char unit[300], id[16];
+                        inst_state st;
 
                         if (!nv) {
                                 free(in);
@@ -291,46 +289,22 @@ static int collect(app_set *s, const sample *prev, size_t nprev, sample **ret, s
                         v = nv;
                         d = &v[k++];
                         *d = (sample){ 0 };
-                        snprintf(unit, sizeof(unit), "%s@%u.service", apps[a]->name, in[i].n);
-                        snprintf(id, sizeof(id), "%u", in[i].n);
-                        d->unit = strdup(unit);
-                        d->instance = strdup(id);
-                        d->app = strdup(apps[a]->name);
-                        pbus_prop sprops[] = { { "MainPID", 'u', &d->m.r.main_pid },
-                                               { "NRestarts", 'u', &d->m.r.restarts },
-                                               { "MemoryCurrent", 't', &mem },
-                                               { "MemoryMax", 't', &max },
-                                               { "CPUUsageNSec", 't', &cpu },
-                                               { "ControlGroup", 's', &d->cgroup },
-                                               { "ExecMainStartTimestamp", 't', &start },
-                                               { NULL, 0, NULL } };
-                        pbus_prop uprops[] = { { "ActiveState", 's', &d->active }, { "SubState", 's', &d->sub }, { NULL, 0, NULL } };
-
-                        if (d->unit && s->bus) {
-                                (void) pbus_get_props(s->bus, d->unit, "Unit", uprops, &e);
-                                sd_bus_error_free(&e);
-                                (void) pbus_get_props(s->bus, d->unit, "Service", sprops, &e);
-                                sd_bus_error_free(&e);
+                        if (inst_state_read(s, apps[a], in[i].n, &st) < 0) {
+                                inst_state_free(&st);
+                                free(in);
+                                free(apps);
+                                samples_free(v, k);
+                                return -ENOMEM;
                         }
-                        bool up = d->active && strcmp(d->active, "inactive") != 0 && strcmp(d->active, "failed") != 0 &&
-                                  d->m.r.main_pid;
-
-                        d->m.r.pid = up ? app_pid(d->m.r.main_pid) : 0;
-                        d->m.r.uptime_usec = ROW_UNKNOWN;
-                        if (up) {
-                                d->m.r.uptime_usec = pid_uptime(d->m.r.pid);
-                                if (d->m.r.uptime_usec == ROW_UNKNOWN && start && start <= realtime_usec())
-                                        d->m.r.uptime_usec = realtime_usec() - start;
-                        }
-                        if (up && mem == ROW_UNKNOWN && d->cgroup && d->cgroup[0] &&
-                            cgroup_memory_bytes("/sys/fs/cgroup", d->cgroup, &mem) < 0 &&
-                            cgroup_rss_bytes("/sys/fs/cgroup", d->cgroup, &mem) < 0)
-                                mem = ROW_UNKNOWN;
-                        if (up && cpu == ROW_UNKNOWN && d->cgroup && d->cgroup[0] &&
-                            cgroup_cpu_nsec("/sys/fs/cgroup", d->cgroup, &cpu) < 0)
-                                cpu = ROW_UNKNOWN;
-                        d->m.r.memory = up ? mem : ROW_UNKNOWN;
-                        d->cpu_nsec = up ? cpu : ROW_UNKNOWN;
+                        d->m.r = st.row;
+                        d->app = st.app;
+                        d->instance = st.instance;
+                        d->unit = st.unit;
+                        d->active = st.active;
+                        d->sub = st.sub;
+                        d->cgroup = st.cgroup;
+                        d->cpu_nsec = st.row.cpu_nsec;
+                        uint64_t max = st.memory_max;
                         d->at = mono_usec();
                         d->m.r.cpu_percent = -1;
                         /* CPU as a share of one CPU since the last sample of the same process */
@@ -343,12 +317,6 @@ static int collect(app_set *s, const sample *prev, size_t nprev, sample **ret, s
                         d->m.limit = apps[a]->a && apps[a]->a->max_memory_restart ? apps[a]->a->max_memory_restart
                                      : max != UINT64_MAX && max != 0                   ? max
                                                                                        : 0;
-                        if (!d->unit || !d->instance || !d->app) {
-                                free(in);
-                                free(apps);
-                                samples_free(v, k);
-                                return -ENOMEM;
-                        }
                 }
                 free(in);
         }

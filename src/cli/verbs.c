@@ -96,8 +96,7 @@ static int collect_rows(app_set *s, known_app **apps, size_t napps, row_data **r
                         return -ENOMEM;
                 for (size_t i = 0; i < ni; i++) {
                         row_data *nv = realloc(v, (k + 1) * sizeof(row_data)), *d;
-                        uint64_t start = 0, mem = ROW_UNKNOWN, cpu = ROW_UNKNOWN;
-                        sd_bus_error e = SD_BUS_ERROR_NULL;
+                        inst_state st;
 
                         if (!nv) {
                                 free(in);
@@ -106,49 +105,19 @@ static int collect_rows(app_set *s, known_app **apps, size_t napps, row_data **r
                         v = nv;
                         d = &v[k++];
                         *d = (row_data){ 0 };
-                        strbuf u = STRBUF_INIT, id = STRBUF_INIT;
-
-                        strbuf_addf(&u, "%s@%u.service", apps[a]->name, in[i].n);
-                        strbuf_addf(&id, "%u", in[i].n);
-                        d->unit = strbuf_steal(&u);
-                        d->instance = strbuf_steal(&id);
-                        d->app = strdup(apps[a]->name);
-                        pbus_prop sprops[] = { { "MainPID", 'u', &d->row.main_pid },
-                                               { "NRestarts", 'u', &d->row.restarts },
-                                               { "MemoryCurrent", 't', &mem },
-                                               { "CPUUsageNSec", 't', &cpu },
-                                               { "ControlGroup", 's', &d->cgroup },
-                                               { "ExecMainStartTimestamp", 't', &start },
-                                               { NULL, 0, NULL } };
-                        pbus_prop uprops[] = { { "ActiveState", 's', &d->active }, { "SubState", 's', &d->sub }, { NULL, 0, NULL } };
-
-                        if (d->unit && s->bus) {
-                                (void) pbus_get_props(s->bus, d->unit, "Unit", uprops, &e);
-                                sd_bus_error_free(&e);
-                                (void) pbus_get_props(s->bus, d->unit, "Service", sprops, &e);
-                                sd_bus_error_free(&e);
+                        if (inst_state_read(s, apps[a], in[i].n, &st) < 0) {
+                                inst_state_free(&st);
+                                free(in);
+                                return -ENOMEM;
                         }
-                        bool up = d->active && strcmp(d->active, "inactive") != 0 && strcmp(d->active, "failed") != 0 &&
-                                  d->row.main_pid;
-
-                        d->row.pid = up ? app_pid(d->row.main_pid) : 0;
-                        d->row.uptime_usec = ROW_UNKNOWN;
-                        if (up) {
-                                d->row.uptime_usec = pid_uptime(d->row.pid);
-                                if (d->row.uptime_usec == ROW_UNKNOWN && start && start <= realtime_usec())
-                                        d->row.uptime_usec = realtime_usec() - start;
-                        }
-                        if (up && mem == ROW_UNKNOWN && d->cgroup && d->cgroup[0] &&
-                            cgroup_memory_bytes("/sys/fs/cgroup", d->cgroup, &mem) < 0 &&
-                            cgroup_rss_bytes("/sys/fs/cgroup", d->cgroup, &mem) < 0)
-                                mem = ROW_UNKNOWN;
-                        if (up && cpu == ROW_UNKNOWN && d->cgroup && d->cgroup[0] &&
-                            cgroup_cpu_nsec("/sys/fs/cgroup", d->cgroup, &cpu) < 0)
-                                cpu = ROW_UNKNOWN;
-                        d->row.memory = up ? mem : ROW_UNKNOWN;
-                        d->cpu0 = up ? cpu : ROW_UNKNOWN;
-                        d->row.cpu_nsec = d->cpu0;
-                        d->row.cpu_percent = -1;
+                        d->row = st.row;
+                        d->app = st.app;
+                        d->instance = st.instance;
+                        d->unit = st.unit;
+                        d->active = st.active;
+                        d->sub = st.sub;
+                        d->cgroup = st.cgroup;
+                        d->cpu0 = st.row.cpu_nsec;
                         d->row.port = in[i].socket && s->bus ? port_of(s->bus, apps[a]->name, in[i].n) : 0;
                         if (!d->row.port)
                                 d->row.port = apps[a]->port;
