@@ -423,6 +423,11 @@ int inst_state_read(app_set *s, const known_app *ka, unsigned n, inst_state *out
         r->memory = up ? mem : ROW_UNKNOWN;
         r->cpu_nsec = up ? cpu : ROW_UNKNOWN;
         r->cpu_percent = -1;
+        r->app = out->app;
+        r->instance = out->instance;
+        r->unit = out->unit;
+        r->active = out->active;
+        r->sub = out->sub;
         return 0;
 }
 

@@ -59,7 +59,7 @@ int running_instances(app_set *s, const known_app *ka, inst **in, size_t *n);
 
 /* One instance as `ls` and `monit` show it: its unit's state over sd-bus, the cgroup's figures where the
  * bus has none (cgroup v1: CPUUsageNSec is not set), the app's pid and uptime. The strings are owned
- * (inst_state_free); row's string pointers are left NULL. */
+ * (inst_state_free); row's string pointers point at them (copy the struct whole, not the row alone). */
 typedef struct inst_state {
         char *app, *instance, *unit, *active, *sub, *cgroup;
         inst_row row;        /* cpu_percent -1, port 0 */

@@ -242,20 +242,14 @@ monit_key monit_key_parse(const char *buf, size_t n, size_t *used) {
 
 typedef struct sample {
         monit_row m;
-        char *app, *instance, *unit, *active, *sub, *cgroup;
+        inst_state st;     /* owns the strings m.r points at */
         uint64_t cpu_nsec; /* ROW_UNKNOWN: unknown */
         uint64_t at;       /* mono usec of cpu_nsec */
 } sample;
 
 static void samples_free(sample *v, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(v[i].app);
-                free(v[i].instance);
-                free(v[i].unit);
-                free(v[i].active);
-                free(v[i].sub);
-                free(v[i].cgroup);
-        }
+        for (size_t i = 0; i < n; i++)
+                inst_state_free(&v[i].st);
         free(v);
 }
 
@@ -278,7 +272,6 @@ static int collect(app_set *s, const sample *prev, size_t nprev, sample **ret, s
                 }
                 for (size_t i = 0; i < ni; i++) {
                         sample *nv = realloc(v, (k + 1) * sizeof(sample)), *d;
-                        inst_state st;
 
                         if (!nv) {
                                 free(in);
@@ -289,27 +282,20 @@ static int collect(app_set *s, const sample *prev, size_t nprev, sample **ret, s
                         v = nv;
                         d = &v[k++];
                         *d = (sample){ 0 };
-                        if (inst_state_read(s, apps[a], in[i].n, &st) < 0) {
-                                inst_state_free(&st);
+                        if (inst_state_read(s, apps[a], in[i].n, &d->st) < 0) {
                                 free(in);
                                 free(apps);
                                 samples_free(v, k);
                                 return -ENOMEM;
                         }
-                        d->m.r = st.row;
-                        d->app = st.app;
-                        d->instance = st.instance;
-                        d->unit = st.unit;
-                        d->active = st.active;
-                        d->sub = st.sub;
-                        d->cgroup = st.cgroup;
-                        d->cpu_nsec = st.row.cpu_nsec;
-                        uint64_t max = st.memory_max;
+                        d->m.r = d->st.row;
+                        d->cpu_nsec = d->st.row.cpu_nsec;
+                        uint64_t max = d->st.memory_max;
                         d->at = mono_usec();
                         d->m.r.cpu_percent = -1;
                         /* CPU as a share of one CPU since the last sample of the same process */
-                        for (size_t p = 0; p < nprev && d->unit; p++)
-                                if (prev[p].unit && strcmp(prev[p].unit, d->unit) == 0 && prev[p].m.r.pid == d->m.r.pid &&
+                        for (size_t p = 0; p < nprev; p++)
+                                if (strcmp(prev[p].st.unit, d->st.unit) == 0 && prev[p].m.r.pid == d->m.r.pid &&
                                     prev[p].cpu_nsec != ROW_UNKNOWN && d->cpu_nsec != ROW_UNKNOWN &&
                                     d->cpu_nsec >= prev[p].cpu_nsec && d->at > prev[p].at)
                                         d->m.r.cpu_percent =
@@ -321,13 +307,6 @@ static int collect(app_set *s, const sample *prev, size_t nprev, sample **ret, s
                 free(in);
         }
         free(apps);
-        for (size_t i = 0; i < k; i++) {
-                v[i].m.r.app = v[i].app;
-                v[i].m.r.instance = v[i].instance;
-                v[i].m.r.unit = v[i].unit;
-                v[i].m.r.active = v[i].active;
-                v[i].m.r.sub = v[i].sub;
-        }
         *ret = v;
         *ret_n = k;
         return 0;
@@ -490,7 +469,7 @@ int cmd_monit(const verb_opts *o) {
                         selected = n ? n - 1 : 0;
                 ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws);
                 free(log);
-                log = n ? journal_tail(rows[selected].app, o->user, (long) ws.ws_row + (long) scroll) : NULL;
+                log = n ? journal_tail(rows[selected].st.app, o->user, (long) ws.ws_row + (long) scroll) : NULL;
                 view_rows = calloc(n + 1, sizeof(monit_row));
                 if (view_rows) {
                         for (size_t i = 0; i < n; i++)
@@ -569,7 +548,7 @@ int cmd_monit(const verb_opts *o) {
                                 if (n) {
                                         const char *verb = k == MK_RELOAD ? "reload" : "restart";
 
-                                        snprintf(status, sizeof(status), "%s %s …", verb, rows[selected].app);
+                                        snprintf(status, sizeof(status), "%s %s …", verb, rows[selected].st.app);
                                         {
                                                 strbuf line = STRBUF_INIT;
 
@@ -580,7 +559,7 @@ int cmd_monit(const verb_opts *o) {
                                         }
                                         pbus_close(s.bus); /* the verb takes its own connection */
                                         s.bus = NULL;
-                                        run_verb(o, verb, rows[selected].app, status, sizeof(status));
+                                        run_verb(o, verb, rows[selected].st.app, status, sizeof(status));
                                         stale = true;
                                 }
                                 break;

@@ -46,8 +46,7 @@ int scale_count(const char *arg, unsigned current, unsigned *ret) {
 
 
 typedef struct row_data {
-        inst_row row;
-        char *app, *instance, *unit, *active, *sub, *cgroup;
+        inst_state st;
         uint64_t cpu0;
 } row_data;
 
@@ -84,6 +83,8 @@ static unsigned port_of(pbus *b, const char *app_name, unsigned i) {
         return port;
 }
 
+static void rows_free(row_data *v, size_t n);
+
 static int collect_rows(app_set *s, known_app **apps, size_t napps, row_data **ret, size_t *n) {
         row_data *v = NULL;
         size_t k = 0;
@@ -93,51 +94,39 @@ static int collect_rows(app_set *s, known_app **apps, size_t napps, row_data **r
                 size_t ni = 0;
 
                 if (instances_of(s, apps[a], false, &in, &ni) < 0)
-                        return -ENOMEM;
+                        goto oom;
                 for (size_t i = 0; i < ni; i++) {
                         row_data *nv = realloc(v, (k + 1) * sizeof(row_data)), *d;
-                        inst_state st;
 
                         if (!nv) {
                                 free(in);
-                                return -ENOMEM;
+                                goto oom;
                         }
                         v = nv;
                         d = &v[k++];
                         *d = (row_data){ 0 };
-                        if (inst_state_read(s, apps[a], in[i].n, &st) < 0) {
-                                inst_state_free(&st);
+                        if (inst_state_read(s, apps[a], in[i].n, &d->st) < 0) {
                                 free(in);
-                                return -ENOMEM;
+                                goto oom;
                         }
-                        d->row = st.row;
-                        d->app = st.app;
-                        d->instance = st.instance;
-                        d->unit = st.unit;
-                        d->active = st.active;
-                        d->sub = st.sub;
-                        d->cgroup = st.cgroup;
-                        d->cpu0 = st.row.cpu_nsec;
-                        d->row.port = in[i].socket && s->bus ? port_of(s->bus, apps[a]->name, in[i].n) : 0;
-                        if (!d->row.port)
-                                d->row.port = apps[a]->port;
+                        d->cpu0 = d->st.row.cpu_nsec;
+                        d->st.row.port = in[i].socket && s->bus ? port_of(s->bus, apps[a]->name, in[i].n) : 0;
+                        if (!d->st.row.port)
+                                d->st.row.port = apps[a]->port;
                 }
                 free(in);
         }
         *ret = v;
         *n = k;
         return 0;
+oom:
+        rows_free(v, k);
+        return -ENOMEM;
 }
 
 static void rows_free(row_data *v, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(v[i].app);
-                free(v[i].instance);
-                free(v[i].unit);
-                free(v[i].active);
-                free(v[i].sub);
-                free(v[i].cgroup);
-        }
+        for (size_t i = 0; i < n; i++)
+                inst_state_free(&v[i].st);
         free(v);
 }
 
@@ -177,10 +166,10 @@ int cmd_ls(const verb_opts *o) {
 
                         if (rows[i].cpu0 == ROW_UNKNOWN)
                                 continue;
-                        c = cpu_now(s.bus, rows[i].unit, rows[i].cgroup);
+                        c = cpu_now(s.bus, rows[i].st.unit, rows[i].st.cgroup);
                         if (c != ROW_UNKNOWN && c >= rows[i].cpu0) {
-                                rows[i].row.cpu_percent = (double) (c - rows[i].cpu0) / 10.0 / (double) (t1 - t0);
-                                rows[i].row.cpu_nsec = c;
+                                rows[i].st.row.cpu_percent = (double) (c - rows[i].cpu0) / 10.0 / (double) (t1 - t0);
+                                rows[i].st.row.cpu_nsec = c;
                         }
                 }
         }
@@ -189,14 +178,8 @@ int cmd_ls(const verb_opts *o) {
                 ret = EXIT_SYSTEM;
                 goto out;
         }
-        for (size_t i = 0; i < n; i++) {
-                flat[i] = rows[i].row;
-                flat[i].app = rows[i].app;
-                flat[i].instance = rows[i].instance;
-                flat[i].unit = rows[i].unit;
-                flat[i].active = rows[i].active;
-                flat[i].sub = rows[i].sub;
-        }
+        for (size_t i = 0; i < n; i++)
+                flat[i] = rows[i].st.row;
         if (o->json)
                 table_render_json(flat, n, &out);
         else if (n == 0)

@@ -243,12 +243,12 @@ def _children():
 
 
 def cmd_descendants(pid):
-    kids, todo = _children(), [str(pid)]
-    while todo:
-        p = todo.pop()
+    kids, pending = _children(), [str(pid)]
+    while pending:
+        p = pending.pop()
         for c in kids.get(p, []):
             print(c)
-            todo.append(c)
+            pending.append(c)
     return 0
 
 
