@@ -23,7 +23,8 @@ PASS=0
 FAIL=0
 FAILED=()
 STARTED=()
-USED_PORTS=" "
+# free_port runs in $(...), so the ports it handed out are kept in a file, not a variable.
+: >"$T/used-ports"
 VALGRIND=0
 
 cleanup() {
@@ -118,13 +119,14 @@ pid_of() {
         wait_file "$T/$1.pid" 10 && cat "$T/$1.pid"
 }
 
-# free_port — a TCP port in 39100-39999 nobody listens on and this run has not used yet.
+# free_port — a TCP port in 29100-29999 (below the ephemeral range, so no client socket holds it)
+# that nobody listens on and this run has not used yet.
 free_port() {
-        local p listening
-        listening=$(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u | tr '\n' ' ')
-        for ((p = 39100 + RANDOM % 400; p < 40000; p++)); do
-                case " $listening $USED_PORTS" in *" $p "*) continue ;; esac
-                USED_PORTS="$USED_PORTS$p "
+        local p taken
+        taken=" $(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u | tr '\n' ' ') $(tr '\n' ' ' <"$T/used-ports") "
+        for ((p = 29100 + RANDOM % 400; p < 30000; p++)); do
+                case "$taken" in *" $p "*) continue ;; esac
+                echo "$p" >>"$T/used-ports"
                 echo "$p"
                 return 0
         done
@@ -587,7 +589,9 @@ switch (form) {
   }
   case 'other': {                                               // another port is left alone
     s.listen(P);
-    http.createServer(reply('other')).listen(Number(other), '127.0.0.1');
+    const o = http.createServer(reply('other'));
+    o.on('error', (e) => { console.error('other: ' + e.code); process.exit(1); });
+    o.listen(Number(other), '127.0.0.1');
     break;
   }
 }
@@ -602,7 +606,7 @@ EOF
                 body=$(curl -sS -m 10 "http://127.0.0.1:$port/" 2>&1)
                 if [ "$body" != "$form $port" ]; then
                         stop_named $N
-                        bad "$form: response '$body' (stderr: $(tail -3 "$T/$N.err" | tr '\n' '|'))"
+                        bad "$form (port $port${other:+, other $other}): response '$body' (stderr: $(grep -v '^ *at \|^$' "$T/$N.err" | tail -6 | tr '\n' '|'))"
                         return
                 fi
                 if [ $form = other ]; then
