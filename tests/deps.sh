@@ -6,10 +6,10 @@ set -eu
 # zsh run the completion tests. lintian (~100 MB with its Perl stack, and slow) is left out: `make deb` and the
 # package test run it when it is installed (apt-get install lintian); `make rpm` needs rpm.
 # ansible (ansible-core 2.14 with the community collections: community.docker's nsenter connection),
-# ansible-lint and git run the fleet test (tests/integration/test-fleet.sh).
+# ansible-lint and git run the fleet test (tests/integration/test-fleet.sh). ruby runs the shim's Ruby bind case.
 PKGS="build-essential pkg-config libsystemd-dev libinih-dev libcmocka-dev clang valgrind mandoc
       nodejs systemd util-linux procps iproute2 curl python3 debhelper dpkg-dev bash-completion zsh jq tmux
-      ansible ansible-lint git
+      ansible ansible-lint git ruby
       ${PMGEN_DEPS_EXTRA:-}"
 missing=""
 for p in $PKGS; do

@@ -1502,6 +1502,38 @@ case_bind_python() {
         ok
 }
 
+# Ruby's TCPServer binds through libc like Node and Python: the shim holds the socket and a reload keeps it
+case_bind_ruby() {
+        begin bindruby
+        local body ino0 ino1
+        cat >"$T/bind-app.rb" <<'EOF'
+require 'socket'
+server = TCPServer.new('127.0.0.1', Integer(ENV.fetch('APP_PORT')))
+Signal.trap('INT') { exit 0 }
+loop do
+  c = server.accept
+  while (line = c.gets) && line != "\r\n"; end
+  body = "#{Process.pid}\n"
+  c.print "HTTP/1.1 200 OK\r\nContent-Length: #{body.bytesize}\r\nConnection: close\r\n\r\n#{body}"
+  c.close
+end
+EOF
+        BPORT=$(free_port)
+        bind_run $N -- ruby "$T/bind-app.rb" || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        body=$(get "$BPORT")
+        [ "$body" -gt 0 ] 2>/dev/null || { stop_named $N; bad "no answer: $body"; return; }
+        [ "$(cat "$T/rt.$N/ports" 2>/dev/null)" = "tcp 127.0.0.1:$BPORT" ] || { stop_named $N; bad "ports: $(cat "$T/rt.$N/ports")"; return; }
+        ino0=$(listen_ino "$BPORT")
+        reload_run $N
+        [ "$RRC" = 0 ] && grep -q 'serving its socket' <<<"$RROUT" || { stop_named $N; bad "reload: $RROUT"; return; }
+        ino1=$(listen_ino "$BPORT")
+        [ -n "$ino0" ] && [ "$ino0" = "$ino1" ] || { stop_named $N; bad "socket inode $ino0 became $ino1"; return; }
+        ino1=$(get "$BPORT")
+        [ "$ino1" -gt 0 ] 2>/dev/null && [ "$ino1" != "$body" ] || { stop_named $N; bad "after the reload: '$ino1' (before: $body)"; return; }
+        stop_named $N
+        ok
+}
+
 case_bind_two() {
         begin bindtwo
         local i pids
@@ -1680,7 +1712,7 @@ ALL_CASES="exit_0 exit_3 signal exec_enoent exec_eacces exec_path_search usage e
            backoff_unit backoff memory wait_ready wait_ready_timeout wait_ready_child_exits wait_ready_lines
            wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit parts_unit max_memory max_cpu
            reload reload_fail reload_ready reload_python reload_kill reload_leftovers socket_care watchdog reload_many
-           bind_node bind_python bind_two bind_worker health_url health_liveness health_cmd health_tcp"
+           bind_node bind_python bind_ruby bind_two bind_worker health_url health_liveness health_cmd health_tcp"
 
 if [ -n "${SHIM_CASES:-}" ]; then
         ALL_CASES=$(for c in $ALL_CASES; do case " $SHIM_CASES " in *" $c "*) echo "$c" ;; esac; done)
