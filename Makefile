@@ -106,8 +106,8 @@ $(B)/libpmgen-bind.so: src/preload/bind.c src/preload/bind-proto.h
 	@echo "  CCLD    $@"
 	@$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,-z,defs -o $@ src/preload/bind.c -ldl -lpthread $(LDFLAGS)
 
-# (src/health.c: the health check's pure parsers, shared with the compiler)
-$(B)/pmgen-shim: $(SHIM_OBJ) $(B)/src/health.o
+# (src/health.c: the health check's pure parsers, shared with the compiler; src/wedge.c: the watchdog's)
+$(B)/pmgen-shim: $(SHIM_OBJ) $(B)/src/health.o $(B)/src/wedge.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS_SD) $(LDFLAGS)
 
 $(B)/san/tests/%: tests/unit/%.c $(B)/san/libpmgen.a $(SAN_CLI_OBJ)

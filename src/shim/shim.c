@@ -20,10 +20,14 @@
  * timeout of the nearest deadline; no threads, no handlers, no allocation in steady state. This file has
  * the start-up, the loop, stopping, the memory check and the watchdog; children.c the children. */
 #include "shim/shim.h"
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -354,6 +358,92 @@ static void watchdog_setup(shim *s) {
         s->wd_tick_at = s->wd_ping_at = now_ms();
 }
 
+/* The wedge test's socket-table connection, opened when first needed; false (after saying so once) when
+ * it cannot be had, e.g. under RestrictAddressFamilies= without AF_NETLINK. */
+static bool wedge_open(shim *s) {
+        const struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+
+        if (s->wedge_fd >= 0)
+                return true;
+        if (s->wedge_fallback)
+                return false;
+        s->wedge_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        if (s->wedge_fd < 0) {
+                log_line("warning: watchdog: no NETLINK_SOCK_DIAG (%m): a wedged child is told by its accept queue's "
+                         "length alone, which an overloaded one can match");
+                s->wedge_fallback = true;
+                return false;
+        }
+        (void) setsockopt(s->wedge_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        return true;
+}
+
+static void wedge_close(shim *s) {
+        if (s->wedge_fd >= 0)
+                close(s->wedge_fd);
+        s->wedge_fd = -1;
+}
+
+/* One dump of the socket table for port: the cookies of its connections not accepted yet. */
+static int wedge_dump(shim *s, int family, uint16_t port, uint64_t *cookies, size_t max, size_t *n) {
+        static union {
+                struct nlmsghdr align;
+                char buf[32768];
+        } ans;
+        char req[WEDGE_DIAG_REQ_SIZE];
+        int len = wedge_diag_request(family, port, ++s->wedge_seq, req, sizeof(req));
+
+        if (len < 0)
+                return len;
+        if (send(s->wedge_fd, req, (size_t) len, 0) != len)
+                return -errno;
+        for (int i = 0; i < 1024; i++) {
+                struct iovec iov = { .iov_base = ans.buf, .iov_len = sizeof(ans.buf) };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+                ssize_t got = recvmsg(s->wedge_fd, &mh, 0);
+                int r;
+
+                if (got < 0)
+                        return -errno;
+                if (mh.msg_flags & MSG_TRUNC)
+                        return -EMSGSIZE;
+                r = wedge_diag_parse(ans.buf, (size_t) got, port, cookies, max, n);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
+        return -E2BIG;
+}
+
+/* How long the oldest connection not accepted yet on the held TCP sockets' ports has waited (ms);
+ * -errno when the socket table cannot tell (the caller falls back to the queue's length). */
+static int wedge_age(shim *s, uint64_t now, uint64_t *age) {
+        uint64_t cookies[WEDGE_TRACK_MAX];
+        size_t n = 0;
+        int r = 0;
+
+        if (!wedge_open(s))
+                return -ENOTSUP;
+        for (unsigned i = 0; r == 0 && i < s->n_held; i++) {
+                struct sockaddr_storage ss;
+                socklen_t sl = sizeof(ss);
+                uint16_t port;
+
+                if (!s->held[i].tcp || getsockname(s->held[i].fd, (struct sockaddr *) &ss, &sl) < 0)
+                        continue;
+                port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *) &ss)->sin6_port)
+                                                : ntohs(((struct sockaddr_in *) &ss)->sin_port);
+                r = wedge_dump(s, ss.ss_family, port, cookies, WEDGE_TRACK_MAX, &n);
+        }
+        if (r < 0) {
+                /* a dump cut short leaves datagrams behind: the next tick starts on a new connection */
+                log_line("warning: watchdog: reading the socket table failed: %s", strerror(-r));
+                wedge_close(s);
+                return r;
+        }
+        *age = wedge_track_update(&s->wedge, cookies, n, now);
+        return 0;
+}
+
 /* Returns 0, or an exit code when start-up failed (after logging why). */
 static int shim_setup(shim *s) {
         struct sigaction dfl = { .sa_handler = SIG_DFL }, ign = { .sa_handler = SIG_IGN };
@@ -455,6 +545,7 @@ static void shim_cleanup(shim *s) {
 
         if (s->sfd >= 0)
                 close(s->sfd);
+        wedge_close(s);
         health_cleanup(s);
         child_slot_clear(&s->kids[0]);
         child_slot_clear(&s->kids[1]);
@@ -655,11 +746,13 @@ static void on_cpu_timer(shim *s) {
 
 /* ---- the watchdog ---- */
 
-/* Whether the current child looks wedged: its sockets' accept queue has been non-empty, and not
- * shrinking, for half the watchdog period (at least a second). */
+/* Whether the current child looks wedged: a connection has waited in its sockets' accept queue, not
+ * accepted, for half the watchdog period (at least a second), as the socket table tells (wedge.h). Without
+ * the socket table: the queue has been non-empty, and not shrinking, that long, a reload aside (two
+ * children share the queue then, and the new one may still be starting). */
 static void on_watchdog_tick(shim *s) {
         child_proc *c = current(s);
-        uint64_t now = now_ms(), wedge_ms = s->wd_ms / 2 > 1000 ? s->wd_ms / 2 : 1000;
+        uint64_t now = now_ms(), wedge_ms = s->wd_ms / 2 > 1000 ? s->wd_ms / 2 : 1000, age = 0;
         unsigned waiting = 0, w, limit;
         size_t i;
 
@@ -668,6 +761,11 @@ static void on_watchdog_tick(shim *s) {
                 if (s->held[i].tcp && sockets_queue(s->held[i].fd, &w, &limit) == 0)
                         waiting += w;
         if (waiting == 0 || c->pid <= 0) {
+                s->wedged_since = 0;
+                s->wedge.n = 0;
+        } else if (wedge_age(s, now, &age) == 0) {
+                s->wedged_since = age ? now - age : 0;
+        } else if (s->reload.active) {
                 s->wedged_since = 0;
         } else if (s->wedged_since == 0 || waiting < s->wedge_last) {
                 s->wedged_since = now; /* it moves */
@@ -909,7 +1007,7 @@ static int shim_run(shim *s) {
 
 int main(int argc, char **argv) {
         shim s = {
-                .sfd = -1, .control_fd = -1, .client_fd = -1,
+                .sfd = -1, .control_fd = -1, .client_fd = -1, .wedge_fd = -1,
                 .kids = { { .ipc_fd = -1, .notify_fd = -1, .bind_fd = -1 }, { .ipc_fd = -1, .notify_fd = -1, .bind_fd = -1 } },
                 .reload = { .client_fd = -1 },
                 .health = { .fd = -1, .diag_fd = -1 },

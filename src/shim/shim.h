@@ -21,6 +21,7 @@
 #include "shim/proctree.h"
 #include "shim/sockets.h"
 #include "shim/spawn.h"
+#include "wedge.h"
 
 /* How much longer than the back-off delay or listen_timeout systemd's start timeout is pushed out
  * (EXTEND_TIMEOUT_USEC only ever lengthens TimeoutStartSec=). */
@@ -176,9 +177,14 @@ typedef struct shim {
         uint64_t wd_ms;              /* WATCHDOG_USEC in ms; 0: off */
         uint64_t wd_tick_at, wd_ping_at;
         health_state health;
-        uint64_t wedged_since;       /* the queue was seen non-empty and not shrinking since; 0: no */
+        uint64_t wedged_since;       /* the oldest waiting connection came (or, without the socket table,
+                                      * the queue was seen non-empty and not shrinking) at; 0: none waits */
         unsigned wedge_last;
         bool wedged;
+        int wedge_fd;                /* NETLINK_SOCK_DIAG for the wedge test (wedge.h); -1: not open */
+        bool wedge_fallback;         /* the socket table cannot be read: the queue's length decides */
+        uint32_t wedge_seq;
+        wedge_track wedge;
         /* control socket */
         int control_fd;
         char control_path[108];

@@ -27,6 +27,7 @@
  *   child notify-late MS LOG       like serve at once, and a helper process it forks says READY=1 on
  *                                  NOTIFY_SOCKET after MS ms ("PID READY MS" in LOG first)
  *   child wedge-after MS PIDFILE   accept on fd 3 for MS ms, then never again; exit 0 on SIGINT
+ *   child slow-accept MS PIDFILE   accept (and close) one connection on fd 3 every MS ms; exit 0 on SIGINT
  *   child notify-ready MS LOG      like serve, but say READY=1 on NOTIFY_SOCKET MS ms after start (first
  *                                  appending "PID READY MS" to LOG); never serves before that
  *   child grandkids LOG            like serve, and leave two sleeping grandchildren: one in its process
@@ -327,6 +328,18 @@ int main(int argc, char **argv) {
                                 close(accept(3, NULL, NULL));
                 while (!got)
                         sigsuspend(&none);
+                return 0;
+        } else if (strcmp(mode, "slow-accept") == 0 && argc == 4) {
+                struct pollfd pfd = { .fd = 3, .events = POLLIN };
+
+                sigaction(SIGINT, &sa, NULL);
+                write_pidfile(argv[3]);
+                while (!got) {
+                        if (poll(&pfd, 1, 50) > 0) {
+                                close(accept(3, NULL, NULL));
+                                sleep_ms(atol(argv[2]));
+                        }
+                }
                 return 0;
         } else if (strcmp(mode, "shut-on-int") == 0 && argc == 3) {
                 log_to(argv[2], "%ld start\n", (long) getpid());

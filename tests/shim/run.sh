@@ -50,6 +50,7 @@ trap 'exit 130' INT TERM PIPE
 CFLAGS_T="-std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE"
 gcc $CFLAGS_T -o "$T/child" "$HERE/child.c" &&
 gcc $CFLAGS_T -o "$T/notify-listen" "$HERE/notify-listen.c" &&
+gcc $CFLAGS_T -shared -fPIC -o "$T/no-netlink.so" "$HERE/no-netlink.c" -ldl &&
 gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-backoff" "$HERE/test-backoff.c" "$ROOT/src/shim/backoff.c" &&
 gcc $CFLAGS_T -I"$ROOT/src" -o "$T/test-memory" "$HERE/test-memory.c" "$ROOT/src/shim/memory.c" \
         "$ROOT/src/shim/proctree.c" &&
@@ -1413,6 +1414,43 @@ case_watchdog() {
         ok
 }
 
+# Without the socket table (RestrictAddressFamilies= without AF_NETLINK, as under hardening: strict) the
+# queue's length tells a wedge, and the shim says it works so
+case_watchdog_fallback() {
+        begin watchdogfb
+        local i
+        PORT=$(free_port)
+        start $N env WATCHDOG_USEC=1000000 LD_PRELOAD="$T/no-netlink.so" systemd-socket-activate -l "127.0.0.1:$PORT" \
+                --fdname=web -E NOTIFY_SOCKET -E WATCHDOG_USEC -E LD_PRELOAD $(shim) --listen-timeout=300 -- \
+                "$CHILD" wedge-after 1500 "$T/$N.child"
+        wait_listen "$PORT" 10 && poke "$PORT" && wait_file "$T/$N.child" 10 || { stop_named $N; bad "did not start"; return; }
+        for i in $(seq 20); do poke "$PORT"; sleep 0.1; done
+        wait_err $N 'looks wedged' 10 || { stop_named $N; bad "no wedge seen: $(cat "$T/$N.err")"; return; }
+        stop_named $N
+        expect_rc 0 || return
+        grep -q 'warning: watchdog: no NETLINK_SOCK_DIAG (Address family not supported by protocol)' "$T/$N.err" ||
+                { bad "no word on the fallback: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+# A slow child that keeps taking connections while its queue never empties is not wedged: each connection
+# waits about 4 x 150 ms, far from the 2 s (half of WatchdogSec=4s) a wedge takes; the pings go on.
+case_watchdog_busy() {
+        begin watchdogbusy
+        local i
+        PORT=$(free_port)
+        start $N env WATCHDOG_USEC=4000000 systemd-socket-activate -l "127.0.0.1:$PORT" --fdname=web -E NOTIFY_SOCKET \
+                -E WATCHDOG_USEC $(shim) --listen-timeout=300 -- "$CHILD" slow-accept 150 "$T/$N.child"
+        wait_listen "$PORT" 10 && poke "$PORT" && wait_file "$T/$N.child" 10 || { stop_named $N; bad "did not start"; return; }
+        for i in 1 2 3 4; do poke "$PORT"; done
+        for i in $(seq 40); do poke "$PORT"; sleep 0.15; done
+        stop_named $N
+        expect_rc 0 && vg_check $N || return
+        ! grep -q 'looks wedged' "$T/$N.err" || { bad "a busy child was called wedged: $(cat "$T/$N.err")"; return; }
+        [ "$(grep -cx WATCHDOG=1 "$T/$N.notify")" -ge 3 ] || { bad "pings: $(grep -cx WATCHDOG=1 "$T/$N.notify")"; return; }
+        ok
+}
+
 case_reload_many() {
         begin reloadmany
         local log=$T/reloadmany.log i shim_pid fds0 fds1 n=100
@@ -1705,13 +1743,13 @@ case_health_tcp() {
 
 CORE_CASES="exit_0 exit_3 signal exec_enoent exec_eacces env sigpipe stop kill_timeout forward orphans listen_fds backoff
             wait_ready wait_ready_timeout wait_ready_child_exits shutdown_with_message shutdown_message_fallback max_memory
-            reload reload_fail reload_ready reload_kill reload_leftovers socket_care watchdog reload_many bind_node bind_worker
+            reload reload_fail reload_ready reload_kill reload_leftovers socket_care watchdog watchdog_busy reload_many bind_node bind_worker
             health_url health_liveness health_cmd"
 ALL_CASES="exit_0 exit_3 signal exec_enoent exec_eacces exec_path_search usage env sigpipe stop kill_timeout forward orphans
            listen_fds node_preload node_drain node_forms node_backlog node_preload_path_with_space node_preload_inactive
            backoff_unit backoff memory wait_ready wait_ready_timeout wait_ready_child_exits wait_ready_lines
            wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit parts_unit max_memory max_cpu
-           reload reload_fail reload_ready reload_python reload_kill reload_leftovers socket_care watchdog reload_many
+           reload reload_fail reload_ready reload_python reload_kill reload_leftovers socket_care watchdog watchdog_fallback watchdog_busy reload_many
            bind_node bind_python bind_ruby bind_two bind_worker health_url health_liveness health_cmd health_tcp"
 
 if [ -n "${SHIM_CASES:-}" ]; then
