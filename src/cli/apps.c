@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "host.h"
 #include "table.h"
 #include "units.h"
@@ -165,6 +166,62 @@ int app_set_select(const verb_opts *o, const char *arg, bool need_bus, app_set *
         int r = app_set_load(o, s, need_bus);
 
         return r ? r : app_select(s, arg, true, ret, n);
+}
+
+int app_arg_instance(const char *arg, size_t *name_len, int *instance) {
+        const char *at = strchr(arg, '@');
+        size_t digits;
+
+        *name_len = strlen(arg);
+        *instance = -1;
+        if (!at)
+                return 0;
+        digits = strlen(at + 1);
+        if (at == arg || digits == 0 || digits > 5 || strspn(at + 1, "0123456789") != digits)
+                return -EINVAL;
+        *name_len = (size_t) (at - arg);
+        *instance = atoi(at + 1);
+        return 1;
+}
+
+int app_set_select_instance(const verb_opts *o, const char *arg, bool need_bus, app_set *s, known_app ***ret,
+                            size_t *n, int *instance) {
+        char name[NAME_MAX_LEN + 1];
+        size_t len;
+        int r;
+
+        if (app_arg_instance(arg, &len, instance) < 0 || len > NAME_MAX_LEN) {
+                fprintf(stderr, "pmgen: '%s': expected an app, APP@N (its instance N), a namespace or all\n", arg);
+                return EXIT_USAGE;
+        }
+        memcpy(name, arg, len);
+        name[len] = '\0';
+        r = app_set_select(o, name, need_bus, s, ret, n);
+        if (r == 0 && *instance >= 0 && !app_find(s, name)) {
+                fprintf(stderr, "pmgen: '%s': an instance goes with an app's name, not a namespace or all\n", arg);
+                free(*ret);
+                *ret = NULL;
+                return EXIT_USAGE;
+        }
+        return r;
+}
+
+int inst_keep(const char *verb, const known_app *ka, inst *in, size_t *n, int want) {
+        size_t k = 0;
+
+        if (want < 0)
+                return 0;
+        for (size_t i = 0; i < *n; i++)
+                if (in[i].n == (unsigned) want)
+                        in[k++] = in[i];
+        if (k == 0) {
+                fprintf(stderr, "pmgen: %s %s@%d: %s has no instance %d%s\n", verb, ka->name, want, ka->name, want,
+                        *n ? "" : " running");
+                *n = 0;
+                return EXIT_NOAPP;
+        }
+        *n = k;
+        return 0;
 }
 
 int app_select(app_set *s, const char *arg, bool allow_all, known_app ***ret, size_t *n) {

@@ -53,6 +53,16 @@ known_app *app_find(app_set *s, const char *name);
 int app_select(app_set *s, const char *arg, bool allow_all, known_app ***ret, size_t *n);
 /* app_set_load, then app_select(arg; `all` allowed): what most verbs begin with. An exit status. */
 int app_set_select(const verb_opts *o, const char *arg, bool need_bus, app_set *s, known_app ***ret, size_t *n);
+/* APP@N: *name_len the length of APP, *instance N (0-99999). Without '@': 0, *instance -1. -EINVAL when
+ * the '@' is not followed by a number or comes first. Pure. */
+int app_arg_instance(const char *arg, size_t *name_len, int *instance);
+/* app_set_select, where arg may also be APP@N, one instance of one app: *instance N, else -1.
+ * An exit status (EXIT_USAGE and EXIT_NOAPP reported). */
+int app_set_select_instance(const verb_opts *o, const char *arg, bool need_bus, app_set *s, known_app ***ret,
+                            size_t *n, int *instance);
+/* Keeps only instance want in in[0..*n) (want < 0: all of them). EXIT_NOAPP (reported: verb, ka) when
+ * the app has no such instance, else 0. */
+int inst_keep(const char *verb, const known_app *ka, inst *in, size_t *n, int want);
 /* The instances, sorted (running_only: those systemd runs now). *ret malloc'd. */
 int instances_of(app_set *s, const known_app *ka, bool running_only, inst **ret, size_t *n);
 int running_instances(app_set *s, const known_app *ka, inst **in, size_t *n);

@@ -151,18 +151,39 @@ static int priority_of(sd_journal *j) {
         return prio[0] - '0';
 }
 
+/* The current record's instance: PMGEN_INSTANCE, else the N of its unit NAME@N.service; NULL: none. */
+static const char *instance_of(sd_journal *j, const log_query *q, char *buf, size_t size) {
+        char unit[256];
+        const char *inst = field(j, "PMGEN_INSTANCE", buf, size, NULL), *u, *at, *dot;
+
+        if (inst)
+                return inst;
+        u = field(j, q->user ? "_SYSTEMD_USER_UNIT" : "_SYSTEMD_UNIT", unit, sizeof(unit), NULL);
+        at = u ? strchr(u, '@') : NULL;
+        dot = at ? strrchr(at, '.') : NULL;
+        if (!at || !dot || (size_t) (dot - at - 1) >= size)
+                return NULL;
+        memcpy(buf, at + 1, (size_t) (dot - at - 1));
+        buf[dot - at - 1] = '\0';
+        return buf;
+}
+
 /* A record `pmgen logs` shows. */
 static bool shown(sd_journal *j, const log_query *q, const char **app) {
+        char inst[64];
+        const char *in;
         int p;
 
         if (!wanted(j, q, app))
+                return false;
+        if (q->instance && (!(in = instance_of(j, q, inst, sizeof(inst))) || strcmp(in, q->instance) != 0))
                 return false;
         p = priority_of(j);
         return !q->err_only || (p >= 0 && p <= 4);
 }
 
 static int emit(sd_journal *j, const log_query *q, int width, FILE *out) {
-        char inst[64], pid[32], unit[256];
+        char inst[64], pid[32];
         const char *app = NULL, *msg;
         size_t len = 0;
         uint64_t usec = 0;
@@ -179,17 +200,7 @@ static int emit(sd_journal *j, const log_query *q, int width, FILE *out) {
         l.app = app;
         l.message = msg;
         l.message_len = msg ? len : 0;
-        l.instance = field(j, "PMGEN_INSTANCE", inst, sizeof(inst), NULL);
-        if (!l.instance) {
-                const char *u = field(j, q->user ? "_SYSTEMD_USER_UNIT" : "_SYSTEMD_UNIT", unit, sizeof(unit), NULL);
-                const char *at = u ? strchr(u, '@') : NULL, *dot = at ? strrchr(at, '.') : NULL;
-
-                if (at && dot && (size_t) (dot - at - 1) < sizeof(inst)) {
-                        memcpy(inst, at + 1, (size_t) (dot - at - 1));
-                        inst[dot - at - 1] = '\0';
-                        l.instance = inst;
-                }
-        }
+        l.instance = instance_of(j, q, inst, sizeof(inst));
         l.pid = field(j, "_PID", pid, sizeof(pid), NULL) ? (uint32_t) strtoul(pid, NULL, 10) : 0;
         l.from_systemd = l.pid == 1 || (field(j, "_COMM", pid, sizeof(pid), NULL) && strcmp(pid, "systemd") == 0);
         for (size_t i = 0; q->time_formats && q->apps[i]; i++)

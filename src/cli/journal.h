@@ -26,6 +26,7 @@ typedef struct log_query {
         bool follow, err_only, json, color;
         bool time;                      /* --time: every line with its time */
         const char *const *time_formats; /* per app (parallel to apps; NULL entries): log_date_format */
+        const char *instance;           /* only this instance's records (pmgen logs APP@N); NULL: all */
 } log_query;
 
 /* Prints; 0, or -errno (-EPIPE when the reader went away: not an error). */

@@ -47,6 +47,8 @@ static const char usage_text[] =
         "  ls | status               instances: pid, uptime, restarts, status, cpu, memory\n"
         "  logs [APP]                the apps' journal records; --lines N, -f, --err, --json\n"
         "  start|stop APP|all        start or stop an app's target\n"
+        "                            (APP@N: one instance, for start, stop, restart, reload,\n"
+        "                            reset and logs)\n"
         "  start SCRIPT [PM2 flags]  declare a script as an app (/etc/pmgen/NAME.ini) and\n"
         "                            apply it: -i N|max, --name, --port, --env K=V, --cwd,\n"
         "                            ... (pmgen start --help); start FILE [--only A,B]\n"

@@ -47,6 +47,16 @@ static bool is_id(const char *s) {
         return *s && strspn(s, "0123456789") == strlen(s);
 }
 
+/* An app (or all, or a namespace), or a pm_id: resolved by pm2_main (pm2_id_target) before pmgen runs. */
+static void push_target(pm2_action *a, const char *s, bool app_only) {
+        if (is_id(s)) {
+                a->kind = PM2_ID;
+                a->id_at = a->argc;
+                a->id_app = app_only;
+        }
+        push(a, s);
+}
+
 static bool is_file_arg(const char *s) {
         return start_form_of(s, false) == START_ECOSYSTEM;
 }
@@ -236,6 +246,11 @@ int pm2_map(int argc, char **argv, bool user, pm2_action *a) {
         /* start: pmgen start takes PM2's flags itself (adhoc.h). */
         if (strcmp(cmd, "start") == 0) {
                 push(a, "start");
+                if (i + 1 == argc && is_id(argv[i])) { /* pm2 start 3: start that stopped process again */
+                        push_target(a, argv[i], false);
+                        common(a);
+                        return 0;
+                }
                 for (; i < argc; i++) {
                         if (strcmp(argv[i], "--") == 0)
                                 break;
@@ -268,11 +283,10 @@ int pm2_map(int argc, char **argv, bool user, pm2_action *a) {
                 if (p.watch || p.no_watch)
                         return say(a, PM2_ERROR, "pm2 %s --watch: declare watch in the ecosystem file and apply it "
                                                  "(pmgen makes a NAME-watch.path unit)", cmd);
-                if (is_id(p.pos[0]))
-                        return say(a, PM2_ERROR,
-                                   "pm2 %s %s: PM2's process ids do not exist under pmgen: name the app (pmgen ls), or "
-                                   "one instance's unit: systemctl %s NAME@N.service",
-                                   cmd, p.pos[0], strcmp(verb, "delete") == 0 ? "stop" : verb);
+                if (is_id(p.pos[0]) && strcmp(verb, "delete") == 0)
+                        return say(a, PM2_ERROR, "pm2 %s %s: pmgen deletes whole apps: pm2 delete NAME (pm2 jlist shows "
+                                                 "the name of pm_id %s), or stop one instance: pm2 stop %s",
+                                   cmd, p.pos[0], p.pos[0], p.pos[0]);
                 if (is_file_arg(p.pos[0])) {
                         a->file = p.pos[0];
                         a->then = verb;
@@ -282,7 +296,7 @@ int pm2_map(int argc, char **argv, bool user, pm2_action *a) {
                 if (p.profile || p.only)
                         return say(a, PM2_ERROR, "pm2 %s %s: --env and --only go with an ecosystem file", cmd, p.pos[0]);
                 push(a, verb);
-                push(a, p.pos[0]);
+                push_target(a, p.pos[0], false);
                 if (p.update_env && strcmp(verb, "restart") == 0)
                         push(a, "--update-env");
                 common(a);
@@ -311,12 +325,8 @@ int pm2_map(int argc, char **argv, bool user, pm2_action *a) {
                 if (p.npos > 1)
                         return say(a, PM2_ERROR, "pm2 logs: expected at most one app");
                 push(a, "logs");
-                if (p.npos && strcmp(p.pos[0], "all") != 0) {
-                        if (is_id(p.pos[0]))
-                                return say(a, PM2_ERROR, "pm2 logs %s: PM2's process ids do not exist under pmgen: name "
-                                                         "the app", p.pos[0]);
-                        push(a, p.pos[0]);
-                }
+                if (p.npos && strcmp(p.pos[0], "all") != 0)
+                        push_target(a, p.pos[0], false);
                 if (p.lines) {
                         push(a, "--lines");
                         push(a, p.lines);
@@ -334,11 +344,8 @@ int pm2_map(int argc, char **argv, bool user, pm2_action *a) {
             strcmp(cmd, "info") == 0 || strcmp(cmd, "env") == 0) {
                 if (p.npos != 1)
                         return say(a, PM2_ERROR, "pm2 %s: expected one app name", cmd);
-                if (is_id(p.pos[0]))
-                        return say(a, PM2_ERROR, "pm2 %s %s: PM2's process ids do not exist under pmgen: name the app "
-                                                 "(pmgen ls)", cmd, p.pos[0]);
                 push(a, "describe");
-                push(a, p.pos[0]);
+                push_target(a, p.pos[0], true);
                 common(a);
                 return 0;
         }
@@ -358,10 +365,9 @@ int pm2_map(int argc, char **argv, bool user, pm2_action *a) {
                 if (a->signal < 0)
                         return say(a, PM2_ERROR, "pm2 sendSignal: '%s' is not a signal (SIGUSR2, USR2 or a number)",
                                    p.pos[0]);
-                if (is_id(p.pos[1]))
-                        return say(a, PM2_ERROR, "pm2 sendSignal: PM2's process ids do not exist under pmgen: name the app");
                 a->kind = PM2_SIGNAL;
                 a->app = p.pos[1];
+                a->by_id = is_id(p.pos[1]);
                 push(a, "ls");
                 push(a, "--json");
                 common(a);
@@ -385,6 +391,8 @@ void pm2_action_free(pm2_action *a) {
                 return;
         free(a->message);
         a->message = NULL;
+        free(a->id_target);
+        a->id_target = NULL;
 }
 
 /* ---- jlist (pure) ------------------------------------------------------------------------------------ */
@@ -423,6 +431,29 @@ static void key(strbuf *out, bool pretty, int depth, bool *first, const char *k)
         nl(out, pretty, depth);
         json_string(out, k);
         strbuf_adds(out, pretty ? ": " : ":");
+}
+
+int pm2_id_target(const value *ls, const char *id, bool app_only, strbuf *out) {
+        const value *r;
+        const char *an, *inst;
+        char *end = NULL;
+        unsigned long k;
+
+        if (!ls || ls->type != V_ARRAY)
+                return -EINVAL;
+        errno = 0;
+        k = strtoul(id, &end, 10);
+        if (!is_id(id) || errno || *end || k >= ls->arr.n)
+                return -ENOENT;
+        r = ls->arr.items[k];
+        an = r->type == V_OBJECT ? str_of(r, "app") : NULL;
+        inst = r->type == V_OBJECT ? str_of(r, "instance") : NULL;
+        if (!an || !inst)
+                return -EINVAL;
+        strbuf_adds(out, an);
+        if (!app_only)
+                strbuf_addf(out, "@%s", inst);
+        return out->oom ? -ENOMEM : 0;
 }
 
 int pm2_jlist(const value *ls, uint64_t now_ms, bool pretty, strbuf *out) {
@@ -578,9 +609,10 @@ static void print_argv(const pm2_action *a, const char *const *argv) {
 
 /* pmgen ls --json, parsed. */
 static int ls_rows(const pm2_action *a, value **rows) {
+        const char *argv[] = { "pmgen", "ls", "--json", a->user ? "--user" : NULL, NULL };
         strbuf out = STRBUF_INIT;
         diag_list dl = DIAG_LIST_INIT;
-        int ret = run_pmgen(a->argv, &out), q;
+        int ret = run_pmgen(argv, &out), q;
 
         if (ret == 0) {
                 q = js_parse("pmgen ls --json", "/pmgen-ls.json", strbuf_str(&out), out.len, NULL, rows, &dl);
@@ -612,6 +644,27 @@ static int do_jlist(const pm2_action *a) {
         return ret;
 }
 
+/* A pm_id (pm2_id_target) for pmgen: put in place in a->argv. An exit status. */
+static int resolve_id(pm2_action *a, const char *id, bool app_only, char **target) {
+        value *rows = NULL;
+        strbuf sb = STRBUF_INIT;
+        int ret = ls_rows(a, &rows), q;
+
+        if (ret == 0 && (q = pm2_id_target(rows, id, app_only, &sb)) < 0) {
+                if (q == -ENOENT)
+                        fprintf(stderr, "pm2: no process with pm_id %s (pm2 jlist lists them; a pm_id is an instance's "
+                                        "place in pmgen ls)\n", id);
+                else
+                        fprintf(stderr, "pm2: pmgen ls --json is not in the expected shape\n");
+                ret = q == -ENOENT ? EXIT_NOAPP : EXIT_SYSTEM;
+        }
+        value_free(rows);
+        if (ret == 0)
+                *target = strbuf_steal(&sb);
+        strbuf_free(&sb);
+        return ret == 0 && !*target ? EXIT_SYSTEM : ret;
+}
+
 static int do_signal(const pm2_action *a) {
         value *rows = NULL;
         int ret = ls_rows(a, &rows), sent = 0, known = 0;
@@ -621,7 +674,7 @@ static int do_signal(const pm2_action *a) {
                 const char *an = str_of(r, "app");
                 double pid = num_of(r, "pid", 0);
 
-                if (!an || strcmp(an, a->app) != 0)
+                if (!an || (a->by_id ? strtoul(a->app, NULL, 10) != i : strcmp(an, a->app) != 0))
                         continue;
                 known++;
                 if (pid < 1 || pid > 4194304)
@@ -639,7 +692,8 @@ static int do_signal(const pm2_action *a) {
         if (ret)
                 return ret;
         if (!known) {
-                fprintf(stderr, "pm2 sendSignal: no an '%s'\n", a->app);
+                fprintf(stderr, a->by_id ? "pm2 sendSignal: no process with pm_id %s (pm2 jlist lists them)\n"
+                                         : "pm2 sendSignal: no app '%s'\n", a->app);
                 return EXIT_NOAPP;
         }
         if (!sent) {
@@ -739,6 +793,12 @@ int pm2_main(int argc, char **argv) {
         case PM2_FILE_APPS:
                 ret = do_file(&a);
                 break;
+        case PM2_ID:
+                ret = resolve_id(&a, a.argv[a.id_at], a.id_app, &a.id_target);
+                if (ret)
+                        break;
+                a.argv[a.id_at] = a.id_target;
+                /* fall through */
         default:
                 if (a.message && !a.quiet)
                         fprintf(stderr, "%s\n", a.message);

@@ -24,7 +24,8 @@ typedef enum pm2_kind {
         PM2_FILE,      /* apply `file` (pmgen start FILE …), then `then` on each app of it */
         PM2_FILE_APPS, /* `then` on each app of `file` (stop, delete) */
         PM2_JLIST,     /* pmgen ls --json in PM2's shape */
-        PM2_SIGNAL,    /* send `signal` to every running instance of `app` */
+        PM2_SIGNAL,    /* send `signal` to every running instance of `app` (by_id: to process `app`, a pm_id) */
+        PM2_ID,        /* run pmgen with argv once argv[id_at], a pm_id, is made APP@N (id_app: APP) */
         PM2_NOTE,      /* nothing to do under systemd: print message, exit 0 */
         PM2_ERROR,     /* print message, exit 2 */
         PM2_VERSION,
@@ -43,6 +44,10 @@ typedef struct pm2_action {
         const char *only;    /* --only */
         const char *app;     /* PM2_SIGNAL */
         int signal;          /* PM2_SIGNAL */
+        bool by_id;          /* PM2_SIGNAL: app is a pm_id */
+        int id_at;           /* PM2_ID: the argv index of the pm_id */
+        bool id_app;         /* PM2_ID: the pm_id becomes its app's name (describe, env), not APP@N */
+        char *id_target;     /* PM2_ID: what pm2_main put at argv[id_at]. malloc'd */
         bool pretty;         /* prettylist */
         bool user;           /* act on the user manager (pm2_map's user argument) */
         bool quiet;          /* -s, --silent */
@@ -56,6 +61,11 @@ void pm2_action_free(pm2_action *a);
 
 /* "SIGUSR2", "USR2", "12" → 12; -EINVAL. Pure. */
 int pm2_signal_number(const char *s);
+
+/* PM2's process id under pmgen: the position of an instance's row in `pmgen ls --json` (apps by name,
+ * instances by number), as jlist prints it. The row's "APP@N" (app_only: "APP") into out; -ENOENT when
+ * there is no such row, -EINVAL when rows is not that shape. Pure. */
+int pm2_id_target(const value *ls, const char *id, bool app_only, strbuf *out);
 
 /* The rows of `pmgen ls --json` (an array of objects) as PM2's jlist: one object
  * per instance with name, pm_id (the row's position), pid, monit.memory, monit.cpu,

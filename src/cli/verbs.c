@@ -203,11 +203,10 @@ int cmd_logs(const verb_opts *o, const char *arg) {
         known_app **apps = NULL;
         size_t napps = 0;
         const char **names = NULL, **formats = NULL;
-        int ret = app_set_load(o, &s, false), r;
+        int want = -1, ret = app_set_select_instance(o, arg ? arg : "all", false, &s, &apps, &napps, &want), r;
+        char want_s[16];
 
         if (ret)
-                goto out;
-        if ((ret = app_select(&s, arg ? arg : "all", true, &apps, &napps)))
                 goto out;
         names = calloc(napps + 1, sizeof(char *));
         if (!names) {
@@ -228,8 +227,10 @@ int cmd_logs(const verb_opts *o, const char *arg) {
         /* The bus is not needed while following; let go of it. */
         pbus_close(s.bus);
         s.bus = NULL;
+        snprintf(want_s, sizeof(want_s), "%d", want);
         log_query q = { .apps = names, .user = o->user, .lines = o->lines, .follow = o->follow, .err_only = o->err_only,
-                        .json = o->json, .color = use_color(), .time = o->time, .time_formats = formats };
+                        .json = o->json, .color = use_color(), .time = o->time, .time_formats = formats,
+                        .instance = want >= 0 ? want_s : NULL };
 
         r = journal_logs(&q, stdout);
         if (r < 0 && r != -EPIPE) {
@@ -251,7 +252,7 @@ int cmd_reload(const verb_opts *o, const char *arg) {
         app_set s = { 0 };
         known_app **apps = NULL;
         size_t napps = 0;
-        int ret = app_set_select(o, arg, true, &s, &apps, &napps);
+        int want, ret = app_set_select_instance(o, arg, true, &s, &apps, &napps, &want);
 
         if (ret)
                 goto out;
@@ -261,6 +262,10 @@ int cmd_reload(const verb_opts *o, const char *arg) {
 
                 if (running_instances(&s, apps[a], &in, &n) < 0) {
                         ret = EXIT_SYSTEM;
+                        break;
+                }
+                if ((ret = inst_keep("reload", apps[a], in, &n, want))) {
+                        free(in);
                         break;
                 }
                 if (n == 0)
@@ -299,7 +304,7 @@ int cmd_restart(const verb_opts *o, const char *arg) {
         app_set s = { 0 };
         known_app **apps = NULL;
         size_t napps = 0;
-        int ret = app_set_select(o, arg, true, &s, &apps, &napps);
+        int want, ret = app_set_select_instance(o, arg, true, &s, &apps, &napps, &want);
 
         if (ret)
                 goto out;
@@ -323,6 +328,10 @@ int cmd_restart(const verb_opts *o, const char *arg) {
 
                 if (instances_of(&s, apps[a], false, &in, &n) < 0) {
                         ret = EXIT_SYSTEM;
+                        break;
+                }
+                if ((ret = inst_keep("restart", apps[a], in, &n, want))) {
+                        free(in);
                         break;
                 }
                 jobs = calloc(n + 1, sizeof(char *));
@@ -386,14 +395,52 @@ static void reset_instances(app_set *s, const known_app *ka) {
 
 /* reset: forget every instance's failure (systemctl reset-failed) first, so that an app that reached
  * max_restarts (start-limit-hit, shown as errored) can start again. */
+/* start, stop or reset APP@N: that instance's unit alone (the app's target stays as it is). */
+static int start_or_stop_one(app_set *s, const known_app *ka, int want, bool start, bool reset) {
+        const char *verb = reset ? "reset" : start ? "start" : "stop";
+        inst *in = NULL;
+        size_t n = 0;
+        char u[256];
+        strbuf why = STRBUF_INIT;
+        int ret;
+
+        if (instances_of(s, ka, false, &in, &n) < 0)
+                return EXIT_SYSTEM;
+        ret = inst_keep(verb, ka, in, &n, want);
+        free(in);
+        if (ret)
+                return ret;
+        snprintf(u, sizeof(u), "%s@%d.service", ka->name, want);
+        if (reset) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                if (pbus_reset_failed(s->bus, u, &e) < 0 && !sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
+                        fprintf(stderr, "pmgen: reset %s: %s: %s\n", ka->name, u, pbus_error_message(&e, -EIO));
+                sd_bus_error_free(&e);
+        }
+        if (unit_job(s->bus, start ? "StartUnit" : "StopUnit", u, &why) < 0) {
+                fprintf(stderr, "pmgen: %s %s@%d: %s\n", verb, ka->name, want, strbuf_str(&why));
+                ret = EXIT_UNIT;
+        } else if (start)
+                printf("%s@%d started (pid %" PRIu32 ")\n", ka->name, want, pid_of_unit(s->bus, u));
+        else
+                printf("%s@%d stopped\n", ka->name, want);
+        strbuf_free(&why);
+        return ret;
+}
+
 static int start_or_stop(const verb_opts *o, const char *arg, bool start, bool reset) {
         app_set s = { 0 };
         known_app **apps = NULL;
         size_t napps = 0;
-        int ret = app_set_select(o, arg, true, &s, &apps, &napps);
+        int want, ret = app_set_select_instance(o, arg, true, &s, &apps, &napps, &want);
 
         if (ret)
                 goto out;
+        if (want >= 0) {
+                ret = start_or_stop_one(&s, apps[0], want, start, reset);
+                goto out;
+        }
         for (size_t a = 0; a < napps; a++) {
                 char t[256];
                 strbuf why = STRBUF_INIT;

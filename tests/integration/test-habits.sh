@@ -287,9 +287,40 @@ for c in save resurrect "startup systemd" unstartup update flush reloadLogs; do
                 fail "pm2 $c" "$(cat "$T_WORK/note.out")"
         fi
 done
+# pm_ids: a script takes one process's id from jlist and acts on that process alone.
+id=$(sandbox_exec pm2 jlist | jq -r '.[] | select(.name == "web" and .pm2_env.NODE_APP_INSTANCE == 1) | .pm_id')
+m0=$(unit_prop web@0.service MainPID) m1=$(unit_prop web@1.service MainPID) m2=$(unit_prop web@2.service MainPID)
+p2 idrestart restart "$id" || { show idrestart; fail "pm2 restart ID" "exit $?"; }
+if [ -n "$id" ] && [ "$(unit_prop web@1.service ActiveState)" = active ] && [ "$(unit_prop web@1.service MainPID)" != "$m1" ] &&
+        [ "$(unit_prop web@0.service MainPID)" = "$m0" ] && [ "$(unit_prop web@2.service MainPID)" = "$m2" ]; then
+        pass "pm2 restart $id (web instance 1's pm_id from jlist)" "web@1 MainPID $m1 → $(unit_prop web@1.service MainPID); web@0 and web@2 kept theirs"
+else
+        show idrestart
+        fail "pm2 restart ID" "id '$id'; MainPIDs $m0 $m1 $m2 → $(unit_prop web@0.service MainPID) $(unit_prop web@1.service MainPID) $(unit_prop web@2.service MainPID)"
+fi
+p2 idstop stop "$id" || fail "pm2 stop ID" "exit $?"
+st1=$(unit_prop web@1.service ActiveState) st0=$(unit_prop web@0.service ActiveState)
+idnow=$(sandbox_exec pm2 jlist | jq -r ".[] | select(.pm_id == $id) | \"\(.name) \(.pm2_env.NODE_APP_INSTANCE) \(.pm2_env.status)\"")
+p2 idstart start "$id" || fail "pm2 start ID" "exit $?"
+if [ "$st1" = inactive ] && [ "$st0" = active ] && [ "$idnow" = "web 1 stopped" ] &&
+        [ "$(unit_prop web@1.service ActiveState)" = active ]; then
+        pass "pm2 stop $id / pm2 start $id" "web@1 inactive while web@0 served, jlist kept pm_id $id for it ($idnow); then active"
+else
+        show idstop
+        show idstart
+        fail "pm2 stop / start ID" "web@1 $st1, web@0 $st0, jlist '$idnow', then web@1 $(unit_prop web@1.service ActiveState)"
+fi
+p2 idlogs logs "$id" --lines 30 --nostream || fail "pm2 logs ID" "exit $?"
+if [ "$(grep -c '^1|web' "$T_WORK/idlogs.out")" -ge 1 ] && ! grep -v '^1|web' "$T_WORK/idlogs.out" | grep -q '|web'; then
+        pass "pm2 logs $id --nostream" "$(grep -c '^1|web' "$T_WORK/idlogs.out") lines, all of web@1"
+else
+        show idlogs
+        fail "pm2 logs ID" "lines of other instances, or none"
+fi
 rc=0
-p2 id restart 0 || rc=$?
-[ "$rc" = 2 ] && grep -q "name the app" "$T_WORK/id.out" && pass "pm2 restart 0" "exit 2: process ids named as such" || fail "pm2 restart 0" "exit $rc"
+p2 idnone restart 999 || rc=$?
+[ "$rc" = 5 ] && grep -q "no process with pm_id 999" "$T_WORK/idnone.out" && pass "pm2 restart 999" "exit 5: no such pm_id" ||
+        { show idnone; fail "pm2 restart 999" "exit $rc"; }
 rc=0
 p2 unknown deploy production update || rc=$?
 [ "$rc" = 2 ] && grep -q "deploy tool" "$T_WORK/unknown.out" && pass "pm2 deploy" "exit 2, names the way: $(cat "$T_WORK/unknown.out")" ||

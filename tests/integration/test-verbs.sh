@@ -218,6 +218,20 @@ else
         else
                 fail "no failed request while reloading" "$(oneline "$sum")"
         fi
+        # one instance: web@1 alone
+        before=$after
+        if pm reload1 reload web@1; then rc=0; else rc=$?; fi
+        after=$(ls_field web 0 pid),$(ls_field web 1 pid)
+        if [ "$rc" = 0 ] && grep -q '^web@1 reloaded' "$T_WORK/reload1.out" && ! grep -q '^web@0' "$T_WORK/reload1.out" &&
+                [ "${before%,*}" = "${after%,*}" ] && [ "${before#*,}" != "${after#*,}" ]; then
+                pass "reload web@1" "web@1's app $before → $after; web@0's kept"
+        else
+                show reload1
+                fail "reload web@1" "exit $rc; the apps' pids $before → $after"
+        fi
+        if pm reload9 reload web@9; then rc=0; else rc=$?; fi
+        [ "$rc" = 5 ] && grep -q 'reload web@9: web has no instance 9' "$T_WORK/reload9.out" &&
+                pass "reload web@9" "exit 5: $(cat "$T_WORK/reload9.out")" || { show reload9; fail "reload web@9" "exit $rc"; }
 fi
 
 heading "restart, stop, start"

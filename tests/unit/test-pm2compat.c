@@ -35,10 +35,13 @@ static void map_one(const char *line, bool user, const char *want) {
         case PM2_EXEC:
         case PM2_JLIST:
         case PM2_SIGNAL:
+        case PM2_ID:
                 if (a.kind == PM2_JLIST)
                         strbuf_adds(&got, a.pretty ? "PRETTY " : "JLIST ");
                 if (a.kind == PM2_SIGNAL)
-                        strbuf_addf(&got, "SIGNAL %d %s ", a.signal, a.app);
+                        strbuf_addf(&got, "SIGNAL %d %s%s ", a.signal, a.by_id ? "id " : "", a.app);
+                if (a.kind == PM2_ID)
+                        strbuf_addf(&got, "ID %s%s ", a.argv[a.id_at], a.id_app ? " app" : "");
                 for (int i = 0; i < a.argc; i++)
                         strbuf_addf(&got, "%s%s", i ? " " : "", a.argv[i]);
                 assert_null(a.argv[a.argc]);
@@ -129,7 +132,18 @@ static void test_map(void **state) {
         map_one("pm2", false, "HELP");
         map_one("pm2 --help", false, "HELP");
         /* errors that name the pmgen way */
-        map_one("pm2 restart 0", false, "ERROR pm2 restart 0: PM2's process ids do not exist under pmgen");
+        /* pm_ids: an instance's place in pmgen ls (pm2_main makes it APP@N, or APP for describe) */
+        map_one("pm2 restart 0", false, "ID 0 pmgen restart 0");
+        map_one("pm2 reload 3", true, "ID 3 pmgen reload 3 --user");
+        map_one("pm2 stop 12", false, "ID 12 pmgen stop 12");
+        map_one("pm2 start 12", true, "ID 12 pmgen start 12 --user");
+        map_one("pm2 restart 1 --update-env", false, "ID 1 pmgen restart 1 --update-env");
+        map_one("pm2 logs 2 --lines 5 --nostream", false, "ID 2 pmgen logs 2 --lines 5");
+        map_one("pm2 describe 4", false, "ID 4 app pmgen describe 4");
+        map_one("pm2 env 4", false, "ID 4 app pmgen describe 4");
+        map_one("pm2 sendSignal SIGHUP 2", false, "SIGNAL 1 id 2 pmgen ls --json");
+        map_one("pm2 delete 0", false, "ERROR pm2 delete 0: pmgen deletes whole apps");
+        map_one("pm2 del 0", false, "ERROR pm2 del 0: pmgen deletes whole apps");
         map_one("pm2 monit", false, "pmgen monit");
         map_one("pm2 dashboard", true, "pmgen monit --user");
         map_one("pm2 serve", false, "ERROR pm2 serve: not under pmgen");
@@ -238,11 +252,40 @@ static void test_jlist(void **state) {
         strbuf_free(&sb);
 }
 
+/* A pm_id is the row's place, as jlist numbers the rows. */
+static void test_id_target(void **state) {
+        value *rows = json("[{\"app\":\"api\",\"instance\":\"0\"},{\"app\":\"api\",\"instance\":\"1\"},"
+                           "{\"app\":\"worker\",\"instance\":\"0\"}]");
+        strbuf sb = STRBUF_INIT;
+
+        (void) state;
+        assert_int_equal(pm2_id_target(rows, "1", false, &sb), 0);
+        assert_string_equal(strbuf_str(&sb), "api@1");
+        strbuf_truncate(&sb, 0);
+        assert_int_equal(pm2_id_target(rows, "2", false, &sb), 0);
+        assert_string_equal(strbuf_str(&sb), "worker@0");
+        strbuf_truncate(&sb, 0);
+        assert_int_equal(pm2_id_target(rows, "2", true, &sb), 0);
+        assert_string_equal(strbuf_str(&sb), "worker");
+        assert_int_equal(pm2_id_target(rows, "3", false, &sb), -ENOENT);
+        assert_int_equal(pm2_id_target(rows, "99999999999999999999999", false, &sb), -ENOENT);
+        assert_int_equal(pm2_id_target(rows, "api", false, &sb), -ENOENT);
+        value_free(rows);
+        rows = json("[{\"app\":\"api\"}]");
+        assert_int_equal(pm2_id_target(rows, "0", false, &sb), -EINVAL);
+        value_free(rows);
+        rows = json("{}");
+        assert_int_equal(pm2_id_target(rows, "0", false, &sb), -EINVAL);
+        value_free(rows);
+        strbuf_free(&sb);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_map),
                 cmocka_unit_test(test_signals),
                 cmocka_unit_test(test_jlist),
+                cmocka_unit_test(test_id_target),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
