@@ -198,8 +198,10 @@ static void render_service(strbuf *sb, const app_plan *p, const emit_opts *o) {
                 strbuf_adds(sb, " --shutdown-with-message");
         if (a->max_memory_restart)
                 exec_opt_u(sb, "max-memory-restart", a->max_memory_restart);
-        if (a->max_cpu_restart)
+        if (a->max_cpu_restart) { /* the instance's cgroup: what the app started counts, even once it is gone */
                 exec_opt_u(sb, "max-cpu-restart", a->max_cpu_restart);
+                strbuf_adds(sb, " --cpu-source=cgroup");
+        }
         if (a->max_cpu_restart && a->cpu_window_ms)
                 exec_opt_u(sb, "cpu-window", a->cpu_window_ms);
         if (a->exp_backoff_ms)

@@ -49,11 +49,14 @@ static bool path_ok(const char *p, size_t len) {
         return true;
 }
 
-int memory_cgroup_file(const char *proc_cgroup, const char *root, char *buf, size_t size, int *is_v1) {
-        const char *line = proc_cgroup, *eol, *c1, *c2, *v1 = NULL, *v2 = NULL, *path;
-        size_t v1_len = 0, v2_len = 0, len;
-        int n;
+/* In /proc/PID/cgroup's text: the path of the v2 line ("0::/PATH") and of the v1 line whose controllers
+ * include controller (NULL: none looked for). */
+static void cgroup_lines(const char *proc_cgroup, const char *controller, const char **v1, size_t *v1_len,
+                         const char **v2, size_t *v2_len) {
+        const char *line = proc_cgroup, *eol, *c1, *c2;
 
+        *v1 = *v2 = NULL;
+        *v1_len = *v2_len = 0;
         for (; *line; line = *eol ? eol + 1 : eol) {
                 eol = strchrnul(line, '\n');
                 c1 = memchr(line, ':', (size_t) (eol - line));
@@ -61,17 +64,20 @@ int memory_cgroup_file(const char *proc_cgroup, const char *root, char *buf, siz
                 if (!c2)
                         continue;
                 if (c1 - line == 1 && line[0] == '0' && c2 == c1 + 1) {
-                        v2 = c2 + 1;
-                        v2_len = (size_t) (eol - v2);
-                } else if (list_has(c1 + 1, c2, "memory")) {
-                        v1 = c2 + 1;
-                        v1_len = (size_t) (eol - v1);
+                        *v2 = c2 + 1;
+                        *v2_len = (size_t) (eol - *v2);
+                } else if (controller && list_has(c1 + 1, c2, controller)) {
+                        *v1 = c2 + 1;
+                        *v1_len = (size_t) (eol - *v1);
                 }
         }
-        if (!v1 && !v2)
-                return -ENOENT;
-        path = v1 ? v1 : v2;
-        len = v1 ? v1_len : v2_len;
+}
+
+/* ROOT[/MID]/PATH/FILE for a cgroup path from /proc/PID/cgroup. */
+static int cgroup_file(const char *root, const char *mid, const char *path, size_t len, const char *file, char *buf,
+                       size_t size) {
+        int n;
+
         if (!path_ok(path, len))
                 return -EINVAL;
         /* Without its slashes at both ends: "/" (the root cgroup) becomes empty. */
@@ -81,16 +87,52 @@ int memory_cgroup_file(const char *proc_cgroup, const char *root, char *buf, siz
                 path++;
                 len--;
         }
-        if (len == 0)
-                n = snprintf(buf, size, "%s/%s", root, v1 ? "memory/memory.stat" : "memory.stat");
-        else if (v1)
-                n = snprintf(buf, size, "%s/memory/%.*s/memory.stat", root, (int) len, path);
-        else
-                n = snprintf(buf, size, "%s/%.*s/memory.stat", root, (int) len, path);
+        n = snprintf(buf, size, "%s%s%s%s%.*s/%s", root, mid ? "/" : "", mid ? mid : "", len ? "/" : "", (int) len, path,
+                     file);
         if (n < 0 || (size_t) n >= size)
                 return -ENAMETOOLONG;
-        *is_v1 = v1 != NULL;
         return 0;
+}
+
+int memory_cgroup_file(const char *proc_cgroup, const char *root, char *buf, size_t size, int *is_v1) {
+        const char *v1, *v2;
+        size_t v1_len, v2_len;
+        int r;
+
+        cgroup_lines(proc_cgroup, "memory", &v1, &v1_len, &v2, &v2_len);
+        if (!v1 && !v2)
+                return -ENOENT;
+        r = v1 ? cgroup_file(root, "memory", v1, v1_len, "memory.stat", buf, size)
+               : cgroup_file(root, NULL, v2, v2_len, "memory.stat", buf, size);
+        if (r == 0)
+                *is_v1 = v1 != NULL;
+        return r;
+}
+
+int cpu_cgroup_file(const char *proc_cgroup, const char *root, int k, char *buf, size_t size, int *is_v1) {
+        const char *v1, *v2;
+        size_t v1_len, v2_len;
+        int r;
+
+        cgroup_lines(proc_cgroup, "cpuacct", &v1, &v1_len, &v2, &v2_len);
+        switch (k) {
+        case 0:
+        case 1:
+                if (!v2)
+                        return -ENOENT;
+                r = cgroup_file(root, k == 0 ? NULL : "unified", v2, v2_len, "cpu.stat", buf, size);
+                break;
+        case 2:
+                if (!v1)
+                        return -ENOENT;
+                r = cgroup_file(root, "cpuacct", v1, v1_len, "cpuacct.usage", buf, size);
+                break;
+        default:
+                return -ENOENT;
+        }
+        if (r == 0)
+                *is_v1 = k == 2;
+        return r;
 }
 
 static int parse_u64(const char *s, const char **end, uint64_t *out) {
@@ -121,6 +163,28 @@ int memory_parse_stat(const char *text, int v1, uint64_t *out) {
                         if (parse_u64(line + klen + 1, &end, &v) < 0 || end != p)
                                 return -EINVAL;
                         *out = v;
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+int cpu_parse_usage(const char *text, int v1, uint64_t *usec) {
+        const char *end;
+        uint64_t v;
+
+        if (v1) { /* cpuacct.usage: nanoseconds, one number */
+                if (parse_u64(text, &end, &v) < 0 || (*end != '\0' && *end != '\n'))
+                        return -EINVAL;
+                *usec = v / 1000;
+                return 0;
+        }
+        for (const char *line = text, *p; *line; line = *p ? p + 1 : p) {
+                p = strchrnul(line, '\n');
+                if ((size_t) (p - line) > 11 && memcmp(line, "usage_usec ", 11) == 0) {
+                        if (parse_u64(line + 11, &end, &v) < 0 || end != p)
+                                return -EINVAL;
+                        *usec = v;
                         return 0;
                 }
         }
@@ -162,4 +226,33 @@ int memory_read_cgroup(const char *path, int v1, uint64_t *out) {
 
         r = proctree_read_file(path, text, sizeof(text));
         return r < 0 ? r : memory_parse_stat(text, v1, out);
+}
+
+int cpu_find_cgroup(const char *proc_cgroup_path, const char *root, char *buf, size_t size, int *v1) {
+        char text[PROC_CGROUP_MAX];
+        uint64_t usec;
+        int r, last = -ENOENT;
+
+        r = proctree_read_file(proc_cgroup_path, text, sizeof(text));
+        if (r < 0)
+                return r;
+        for (int k = 0; k < 3; k++) {
+                r = cpu_cgroup_file(text, root, k, buf, size, v1);
+                if (r == -ENOENT)
+                        continue;
+                if (r == 0)
+                        r = cpu_read_cgroup(buf, *v1, &usec);
+                if (r == 0)
+                        return 0;
+                last = r;
+        }
+        return last;
+}
+
+int cpu_read_cgroup(const char *path, int v1, uint64_t *usec) {
+        char text[MEMORY_STAT_MAX];
+        int r;
+
+        r = proctree_read_file(path, text, sizeof(text));
+        return r < 0 ? r : cpu_parse_usage(text, v1, usec);
 }

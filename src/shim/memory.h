@@ -45,3 +45,17 @@ int memory_find_cgroup(const char *proc_cgroup_path, const char *root, char *buf
 
 /* The current figure from a cgroup's memory.stat. */
 int memory_read_cgroup(const char *path, int v1, uint64_t *out);
+
+/* The CPU time behind --max-cpu-restart with --cpu-source=cgroup: the instance's cgroup's, everything in it
+ * (the app, what it started, the orphans the shim reaped), from which the shim takes its own.
+ * cpu_cgroup_file writes candidate k of the file that holds it for the cgroup proc_cgroup names, best first:
+ *   k = 0: cgroup v2's cpu.stat (usage_usec), ROOT/PATH/cpu.stat from the "0::/PATH" line;
+ *   k = 1: the same under ROOT/unified (the hybrid layout's v2 tree, whose cpu.stat needs no controller);
+ *   k = 2: cgroup v1's ROOT/cpuacct/PATH/cpuacct.usage (nanoseconds) from the line that has cpuacct.
+ * *v1 tells the format. -ENOENT: no line for k (or k past 2); -EINVAL, -ENAMETOOLONG as above. Pure. */
+int cpu_cgroup_file(const char *proc_cgroup, const char *root, int k, char *buf, size_t size, int *v1);
+/* Microseconds of CPU from such a file's text. -ENOENT: no usage_usec; -EINVAL: not a number. Pure. */
+int cpu_parse_usage(const char *text, int v1, uint64_t *usec);
+/* Reads proc_cgroup_path and returns the first candidate that can be read and parsed. */
+int cpu_find_cgroup(const char *proc_cgroup_path, const char *root, char *buf, size_t size, int *v1);
+int cpu_read_cgroup(const char *path, int v1, uint64_t *usec);

@@ -43,9 +43,11 @@ static void usage(FILE *f) {
               "  --max-memory-restart=SIZE  replace the app (a reload) when the anonymous memory of its\n"
               "                         process tree stays over SIZE bytes; K, M, G suffixes (powers of 1024)\n"
               "  --memory-interval=MS   how often that is checked (default 1000; 3 samples in a row count)\n"
-              "  --max-cpu-restart=PCT  replace the app (a reload) when its process tree has used more than PCT\n"
+              "  --max-cpu-restart=PCT  replace the app (a reload) when it has used more than PCT\n"
               "                         percent of one CPU, every second of --cpu-window\n"
               "  --cpu-window=MS        how long that must last (default 60000)\n"
+              "  --cpu-source=tree|cgroup  what is measured: the child's process tree (default), or the\n"
+              "                         instance's cgroup (cpu.stat; cpuacct.usage on v1) less the shim's own\n"
               "  --health-url=URL       the health check: GET URL answers 2xx or 3xx; a bare /PATH is asked of\n"
               "                         this instance's own socket (http://HOST:PORT/PATH: that address)\n"
               "  --health-tcp=ADDR      the health check: a connection to ADDR (HOST:PORT) succeeds, or with\n"
@@ -131,7 +133,7 @@ enum {
         OPT_APP = 0x100, OPT_INSTANCE, OPT_INSTANCE_VAR, OPT_INCREMENT_VAR, OPT_PORT, OPT_BACKLOG,
         OPT_STOP_SIGNAL, OPT_KILL_TIMEOUT, OPT_NODE_PRELOAD, OPT_EXP_BACKOFF, OPT_LISTEN_TIMEOUT,
         OPT_WAIT_READY, OPT_SHUTDOWN_WITH_MESSAGE, OPT_MAX_MEMORY_RESTART, OPT_MEMORY_INTERVAL, OPT_MAX_CPU_RESTART,
-        OPT_CPU_WINDOW,
+        OPT_CPU_WINDOW, OPT_CPU_SOURCE,
         OPT_MEMORY_SOURCE, OPT_CGROUP_ROOT, OPT_PROC_CGROUP, OPT_VERSION, OPT_STICKY, OPT_GROUP_SIZE,
         OPT_RELOAD, OPT_ENV_FILE, OPT_CONTROL, OPT_BIND_PRELOAD, OPT_HEALTH_URL, OPT_HEALTH_TCP, OPT_HEALTH_CMD,
         OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RETRIES, OPT_HEALTH_START_PERIOD,
@@ -157,6 +159,7 @@ int options_parse(options *o, int argc, char **argv) {
                 { "memory-interval",       required_argument, NULL, OPT_MEMORY_INTERVAL },
                 { "max-cpu-restart",       required_argument, NULL, OPT_MAX_CPU_RESTART },
                 { "cpu-window",            required_argument, NULL, OPT_CPU_WINDOW },
+                { "cpu-source",            required_argument, NULL, OPT_CPU_SOURCE },
                 { "sticky",                required_argument, NULL, OPT_STICKY },
                 { "group-size",            required_argument, NULL, OPT_GROUP_SIZE },
                 { "health-url",            required_argument, NULL, OPT_HEALTH_URL },
@@ -314,6 +317,9 @@ int options_parse(options *o, int argc, char **argv) {
                         break;
                 case OPT_MEMORY_SOURCE:
                         r = parse_memory_source(optarg, &o->memory_source);
+                        break;
+                case OPT_CPU_SOURCE:
+                        r = parse_memory_source(optarg, &o->cpu_source);
                         break;
                 case 'h':
                         usage(stdout);

@@ -45,6 +45,8 @@ typedef struct options {
         unsigned long memory_interval_ms;
         unsigned long max_cpu;          /* percent of one CPU; 0: --max-cpu-restart not given */
         unsigned long cpu_window_ms;    /* --cpu-window */
+        memory_source_opt cpu_source;   /* --cpu-source: the child's process tree (/proc/PID/stat), or the
+                                         * instance's cgroup (cpu.stat, cpuacct.usage) less the shim's own */
         bool sticky;                    /* --sticky=ip */
         unsigned group_size;            /* --group-size: the instances sharing the port */
         /* health check (health.h): at most one of the three */

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -154,9 +155,21 @@ static int memory_setup(shim *s) {
         uint64_t bytes;
         int r;
 
+        if (s->opt.max_cpu && s->opt.cpu_source == MEMORY_SOURCE_CGROUP) {
+                r = cpu_find_cgroup(s->opt.proc_cgroup, s->opt.cgroup_root, path, sizeof(path), &s->cpu_v1);
+                if (r == 0 && !(s->cpu_path = strdup(path))) {
+                        log_line("cannot prepare the CPU check: %s", strerror(ENOMEM));
+                        return 1;
+                }
+                if (r < 0)
+                        log_line("warning: --cpu-source=cgroup: no CPU figure for the cgroup in %s (%s): the app's "
+                                 "process tree is measured instead", s->opt.proc_cgroup, strerror(-r));
+        }
         if (s->opt.max_cpu)
-                log_line("max_cpu_restart %lu%% of a CPU for %lu ms in a row, sampled every %d ms from the app's "
-                         "process tree (/proc/PID/stat)", s->opt.max_cpu, s->opt.cpu_window_ms, CPU_INTERVAL_MS);
+                log_line("max_cpu_restart %lu%% of a CPU for %lu ms in a row, sampled every %d ms from %s%s",
+                         s->opt.max_cpu, s->opt.cpu_window_ms, CPU_INTERVAL_MS,
+                         s->cpu_path ? s->cpu_path : "the app's process tree (/proc/PID/stat)",
+                         s->cpu_path ? ", less the shim's own" : "");
         if (!s->opt.max_memory)
                 return 0;
         if (s->opt.memory_source == MEMORY_SOURCE_CGROUP) {
@@ -580,6 +593,7 @@ static void shim_cleanup(shim *s) {
         free(s->backoff_path);
         free(s->backoff_tmp);
         free(s->memory_path);
+        free(s->cpu_path);
 }
 
 /* ---- back-off ---- */
@@ -711,22 +725,49 @@ static void on_memory_timer(shim *s) {
 
 /* --max-cpu-restart: every second, the CPU the current child's tree used since the last sample; over the
  * limit for the whole window in a row: a graceful replacement. A new child starts a new count. */
+/* The CPU time (µs) that --max-cpu-restart measures now: the instance's cgroup's less the shim's own, or
+ * the current child's process tree's. */
+static int cpu_sample(shim *s, pid_t pid, unsigned long long *usec) {
+        unsigned long long ticks;
+        long hz = sysconf(_SC_CLK_TCK);
+        uint64_t cg;
+        struct rusage ru;
+        int r;
+
+        if (s->cpu_path) {
+                unsigned long long self;
+
+                r = cpu_read_cgroup(s->cpu_path, s->cpu_v1, &cg);
+                if (r < 0)
+                        return r;
+                if (getrusage(RUSAGE_SELF, &ru) < 0)
+                        return -errno;
+                self = (unsigned long long) ru.ru_utime.tv_sec * 1000000 + (unsigned long long) ru.ru_utime.tv_usec +
+                       (unsigned long long) ru.ru_stime.tv_sec * 1000000 + (unsigned long long) ru.ru_stime.tv_usec;
+                *usec = cg > self ? cg - self : 0;
+                return 0;
+        }
+        r = proctree_cpu(pid, &ticks);
+        if (r < 0 || hz <= 0)
+                return r < 0 ? r : -EINVAL;
+        *usec = ticks * 1000000ULL / (unsigned long long) hz;
+        return 0;
+}
+
 static void on_cpu_timer(shim *s) {
         child_proc *c = current(s);
         uint64_t now = now_ms();
-        unsigned long long ticks;
-        long hz = sysconf(_SC_CLK_TCK);
+        unsigned long long usec = 0;
 
         s->cpu_at = now + CPU_INTERVAL_MS;
-        if (s->phase != PHASE_RUNNING || s->reload.active || c->pid <= 0 || c->stopping ||
-            proctree_cpu(c->pid, &ticks) < 0 || hz <= 0)
+        if (s->phase != PHASE_RUNNING || s->reload.active || c->pid <= 0 || c->stopping || cpu_sample(s, c->pid, &usec) < 0)
                 return;
-        if (c->pid != s->cpu_pid || now <= s->cpu_last_ms || ticks < s->cpu_last_ticks) {
+        if (c->pid != s->cpu_pid || now <= s->cpu_last_ms || usec < s->cpu_last_usec) {
                 s->cpu_pid = c->pid; /* a new child, or a descendant's time went with it: start again */
                 s->cpu_over_ms = 0;
         } else {
                 uint64_t dt = now - s->cpu_last_ms;
-                unsigned long long used_ms = (ticks - s->cpu_last_ticks) * 1000ULL / (unsigned long long) hz;
+                unsigned long long used_ms = (usec - s->cpu_last_usec) / 1000ULL;
 
                 if (used_ms * 100 > (unsigned long long) s->opt.max_cpu * dt)
                         s->cpu_over_ms += dt;
@@ -734,11 +775,12 @@ static void on_cpu_timer(shim *s) {
                         s->cpu_over_ms = 0;
         }
         s->cpu_last_ms = now;
-        s->cpu_last_ticks = ticks;
+        s->cpu_last_usec = usec;
         if (s->cpu_over_ms < s->opt.cpu_window_ms)
                 return;
-        log_line("cpu: child %ld and its descendants used more than %lu%% of a CPU for %llu ms in a row, over "
-                 "max_cpu_restart; replacing the child", (long) c->pid, s->opt.max_cpu,
+        log_line("cpu: %s %ld %s used more than %lu%% of a CPU for %llu ms in a row, over max_cpu_restart; "
+                 "replacing the child", s->cpu_path ? "the instance's cgroup (child" : "child", (long) c->pid,
+                 s->cpu_path ? "and all it started, less the shim)" : "and its descendants", s->opt.max_cpu,
                  (unsigned long long) s->cpu_over_ms);
         s->cpu_over_ms = 0;
         reload_begin(s, "max_cpu_restart", -1, NULL, NULL, 0);

@@ -171,8 +171,10 @@ typedef struct shim {
         bool memory_restart;         /* the stop was for max_memory_restart: exit EXIT_MEMORY_RESTART */
         /* cpu (--max-cpu-restart): the current child's tree, sampled every second */
         uint64_t cpu_at, cpu_last_ms, cpu_over_ms;
-        unsigned long long cpu_last_ticks;
+        unsigned long long cpu_last_usec; /* the last sample (cpu_sample) */
         pid_t cpu_pid;               /* the child the last sample is of */
+        char *cpu_path;              /* --cpu-source=cgroup: the cgroup's cpu.stat or cpuacct.usage; NULL: the tree */
+        int cpu_v1;
         /* watchdog */
         uint64_t wd_ms;              /* WATCHDOG_USEC in ms; 0: off */
         uint64_t wd_tick_at, wd_ping_at;

@@ -139,8 +139,9 @@ fi
 spun=$(curl -sS -m 10 http://127.0.0.1:18972/spin)
 spid=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["pid"])' "$spun" 2>/dev/null || :)
 spun_out() { rl_journal spin; [ -n "$(rl_msg spin "^pmgen-shim: reload done: child $spid replaced by child ")" ]; }
-if [ -n "$spid" ] && wait_until 30 spun_out && [ "$(curl -sS -m 5 http://127.0.0.1:18972/ | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])')" != "$spid" ]; then
-        pass "max_cpu_restart: a busy app is replaced" "$(rl_msg spin "^pmgen-shim: cpu: child $spid ")"
+if [ -n "$spid" ] && wait_until 30 spun_out && [ "$(curl -sS -m 5 http://127.0.0.1:18972/ | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])')" != "$spid" ] &&
+        [ -n "$(rl_msg spin "^pmgen-shim: max_cpu_restart 50% of a CPU for 2000 ms in a row, sampled every 1000 ms from /sys/fs/cgroup/.*/spin@0.service/cpu(\.stat|acct\.usage), less the shim's own$")" ]; then
+        pass "max_cpu_restart: a busy app is replaced (measured in its cgroup)" "$(rl_msg spin "^pmgen-shim: max_cpu_restart "); $(rl_msg spin "^pmgen-shim: cpu: the instance's cgroup \(child $spid ")"
 else
         fail "max_cpu_restart: a busy app is replaced" "spin answered '$spun'; $(sandbox_exec journalctl --no-pager -u 'spin@*' | grep pmgen-shim | tail -n 5)"
 fi

@@ -1023,14 +1023,19 @@ wait_err() {
 }
 
 # --max-cpu-restart: a child that keeps a CPU busy is replaced once the window has passed; an idle one is not.
-case_max_cpu() {
-        begin maxcpu
-        local old new
+# spin.js MARK spin|idle: writes its pid to MARK, then spins for a minute or sleeps
+write_spin() {
         cat >"$T/spin.js" <<'EOF'
 require('fs').writeFileSync(process.argv[2], String(process.pid));
 if (process.argv[3] === 'spin') for (const t = Date.now(); Date.now() - t < 60000;);
 setTimeout(() => {}, 60000);
 EOF
+}
+
+case_max_cpu() {
+        begin maxcpu
+        local old new
+        write_spin
         rm -f "$T/$N.mark"
         start $N $(shim) --max-cpu-restart=50 --cpu-window=2000 -- node "$T/spin.js" "$T/$N.mark" spin
         wait_file "$T/$N.mark" 20 || { stop_named $N; bad "child did not start"; return; }
@@ -1047,6 +1052,48 @@ EOF
         sleep 4
         stop_named $N
         grep -q 'cpu: child\|reload' "$T/$N.err" && { bad "an idle child was replaced: $(cat "$T/$N.err")"; return; }
+        ok
+}
+
+# --cpu-source=cgroup: the cgroup's CPU time counts (a fixture cpu.stat that a loop advances by 0.8 s a second:
+# an idle child is replaced), and a cgroup that uses nothing gets nothing replaced
+case_max_cpu_cgroup() {
+        begin maxcpucg
+        local cg=$T/cgcpu usec=1000000 ticker old new
+        write_spin
+        rm -rf "$cg" "$T/$N.mark"
+        mkdir -p "$cg/unit"
+        echo "usage_usec $usec" >"$cg/unit/cpu.stat"
+        echo "0::/unit" >"$cg/proc-cgroup"
+        (while sleep 0.25; do usec=$((usec + 200000)); echo "usage_usec $usec" >"$cg/t"; mv "$cg/t" "$cg/unit/cpu.stat"; done) &
+        ticker=$!
+        start $N $(shim) --max-cpu-restart=50 --cpu-window=2000 --cpu-source=cgroup --cgroup-root="$cg" \
+                --proc-cgroup="$cg/proc-cgroup" -- node "$T/spin.js" "$T/$N.mark" idle
+        wait_file "$T/$N.mark" 20 || { kill "$ticker"; stop_named $N; bad "child did not start"; return; }
+        old=$(cat "$T/$N.mark")
+        wait_err $N '^pmgen-shim: reload done: ' 20 || { kill "$ticker"; stop_named $N; bad "not replaced: $(cat "$T/$N.err")"; return; }
+        kill "$ticker"
+        wait "$ticker" 2>/dev/null
+        new=$(sed -n "s/^pmgen-shim: reload (max_cpu_restart): starting child \([0-9]*\) next to child $old\$/\1/p" "$T/$N.err")
+        stop_named $N
+        [ -n "$new" ] && grep -q "^pmgen-shim: max_cpu_restart 50% of a CPU for 2000 ms in a row, sampled every 1000 ms from $cg/unit/cpu.stat, less the shim's own\$" "$T/$N.err" &&
+                grep -Eq "^pmgen-shim: cpu: the instance's cgroup \(child $old and all it started, less the shim\) used more than 50% of a CPU for [0-9]+ ms in a row" "$T/$N.err" ||
+                { bad "stderr: $(cat "$T/$N.err")"; return; }
+        # the same cgroup standing still: nothing happens in 4 s
+        rm -f "$T/$N.mark"
+        start $N $(shim) --max-cpu-restart=50 --cpu-window=2000 --cpu-source=cgroup --cgroup-root="$cg" \
+                --proc-cgroup="$cg/proc-cgroup" -- node "$T/spin.js" "$T/$N.mark" idle
+        wait_file "$T/$N.mark" 20 || { stop_named $N; bad "second child did not start"; return; }
+        sleep 4
+        stop_named $N
+        grep -q 'cpu: \|reload' "$T/$N.err" && { bad "replaced with a still cgroup: $(cat "$T/$N.err")"; return; }
+        # no such cgroup: a warning, and the process tree is measured
+        start $N $(shim) --max-cpu-restart=50 --cpu-source=cgroup --cgroup-root="$cg/none" --proc-cgroup="$cg/proc-cgroup" \
+                -- "$CHILD" wait-signal INT 0 "$T/$N.child"
+        wait_file "$T/$N.child" 20 || { stop_named $N; bad "third child did not start"; return; }
+        stop_named $N
+        grep -q "warning: --cpu-source=cgroup: no CPU figure for the cgroup in $cg/proc-cgroup (No such file or directory): the app's process tree is measured instead" "$T/$N.err" ||
+                { bad "no fallback: $(cat "$T/$N.err")"; return; }
         ok
 }
 
@@ -1748,7 +1795,7 @@ CORE_CASES="exit_0 exit_3 signal exec_enoent exec_eacces env sigpipe stop kill_t
 ALL_CASES="exit_0 exit_3 signal exec_enoent exec_eacces exec_path_search usage env sigpipe stop kill_timeout forward orphans
            listen_fds node_preload node_drain node_forms node_backlog node_preload_path_with_space node_preload_inactive
            backoff_unit backoff memory wait_ready wait_ready_timeout wait_ready_child_exits wait_ready_lines
-           wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit parts_unit max_memory max_cpu
+           wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit parts_unit max_memory max_cpu max_cpu_cgroup
            reload reload_fail reload_ready reload_python reload_kill reload_leftovers socket_care watchdog watchdog_fallback watchdog_busy reload_many
            bind_node bind_python bind_ruby bind_two bind_worker health_url health_liveness health_cmd health_tcp"
 

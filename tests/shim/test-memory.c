@@ -47,6 +47,28 @@ static void stat_one(const char *text, int v1, int want_r, uint64_t want) {
         }
 }
 
+static void cpu_file_one(const char *text, int k, int want_r, const char *want_path, int want_v1) {
+        char buf[256] = "untouched";
+        int v1 = -1, r = cpu_cgroup_file(text, "/r", k, buf, sizeof(buf), &v1);
+
+        if (r != want_r || (r == 0 && (strcmp(buf, want_path) != 0 || v1 != want_v1))) {
+                printf("cpu_cgroup_file(\"%s\", %d) = %d \"%s\" v1=%d, want %d \"%s\" v1=%d\n", text, k, r,
+                       r == 0 ? buf : "", v1, want_r, want_path ? want_path : "", want_v1);
+                failures++;
+        }
+}
+
+static void usage_one(const char *text, int v1, int want_r, uint64_t want) {
+        uint64_t v = 7;
+        int r = cpu_parse_usage(text, v1, &v);
+
+        if (r != want_r || (r == 0 && v != want) || (r < 0 && v != 7)) {
+                printf("cpu_parse_usage(\"%.40s\", v1=%d) = %d %llu, want %d %llu\n", text, v1, r,
+                       (unsigned long long) v, want_r, (unsigned long long) want);
+                failures++;
+        }
+}
+
 static void size_one(const char *text, int want_r, uint64_t want) {
         uint64_t v = 7;
         int r = memory_parse_size(text, &v);
@@ -147,6 +169,24 @@ int main(int argc, char **argv) {
         stat_one("", 0, -ENOENT, 0);
         stat_one("anon", 0, -ENOENT, 0);
 
+        /* the CPU time's files, best first: v2 cpu.stat, the hybrid layout's unified cpu.stat, v1 cpuacct */
+        cpu_file_one(v1, 0, 0, "/r/system.slice/web@1.service/cpu.stat", 0);
+        cpu_file_one(v1, 1, 0, "/r/unified/system.slice/web@1.service/cpu.stat", 0);
+        cpu_file_one(v1, 2, 0, "/r/cpuacct/system.slice/web@1.service/cpuacct.usage", 1);
+        cpu_file_one(v1, 3, -ENOENT, NULL, 0);
+        cpu_file_one("0::/a\n", 2, -ENOENT, NULL, 0);
+        cpu_file_one("3:cpuacct:/b\n", 0, -ENOENT, NULL, 0);
+        cpu_file_one("3:cpuacct:/b\n", 2, 0, "/r/cpuacct/b/cpuacct.usage", 1);
+        cpu_file_one("3:cpu:/b\n", 2, -ENOENT, NULL, 0);
+        cpu_file_one("0::/\n", 0, 0, "/r/cpu.stat", 0);
+        cpu_file_one("0::/../x\n", 0, -EINVAL, NULL, 0);
+        usage_one("usage_usec 123456\nuser_usec 100000\nsystem_usec 23456\n", 0, 0, 123456);
+        usage_one("nr_periods 0\nusage_usec 9", 0, 0, 9);
+        usage_one("user_usec 5\n", 0, -ENOENT, 0);
+        usage_one("usage_usec x\n", 0, -EINVAL, 0);
+        usage_one("2500000000\n", 1, 0, 2500000);    /* cpuacct.usage: nanoseconds */
+        usage_one("12ab\n", 1, -EINVAL, 0);
+
         size_one("1", 0, 1);
         size_one("33554432", 0, 33554432);
         size_one("512K", 0, 512 * 1024);
@@ -186,6 +226,22 @@ int main(int argc, char **argv) {
         r = memory_read_cgroup(path, 0, &bytes);
         if (r != -ENOENT) {
                 printf("memory_read_cgroup of a missing file: %d, want -ENOENT\n", r);
+                failures++;
+        }
+
+        /* the CPU reader picks the first candidate that reads: here the hybrid layout's unified tree */
+        snprintf(sub, sizeof(sub), "%s/unified", argv[1]);
+        mkdir(sub, 0755);
+        snprintf(sub, sizeof(sub), "%s/unified/cpuapp", argv[1]);
+        mkdir(sub, 0755);
+        snprintf(path, sizeof(path), "%s/cpu.stat", sub);
+        write_file(path, "usage_usec 777\nuser_usec 700\n");
+        snprintf(path, sizeof(path), "%s/proc-cgroup-cpu", argv[1]);
+        write_file(path, "5:cpu,cpuacct:/cpuapp\n0::/cpuapp\n");
+        r = cpu_find_cgroup(path, argv[1], sub, sizeof(sub), &is_v1);
+        if (r != 0 || strstr(sub, "/unified/cpuapp/cpu.stat") == NULL || is_v1 || cpu_read_cgroup(sub, 0, &bytes) != 0 ||
+            bytes != 777) {
+                printf("cpu_find_cgroup: %d \"%s\", want the unified cpu.stat (777)\n", r, sub);
                 failures++;
         }
 

@@ -189,7 +189,7 @@ static void test_limits_env(void **state) {
         test_unit_one("[api]\nscript = a.js\ncpu_quota = 50\n", NULL, "api@.service", "CPUQuota=50%");
         test_unit_lacks("[api]\nscript = a.js\n", "api@.service", "MemoryMax=\nCPUQuota=");
         test_unit_one("[api]\nscript = a.js\nmax_cpu_restart = 90%\nmax_cpu_restart_window = 2m\n", NULL, "api@.service",
-                      SHIM " --kill-timeout=1600 --max-cpu-restart=90 --cpu-window=120000 -- /opt/bin/node /srv/app/a.js");
+                      SHIM " --kill-timeout=1600 --max-cpu-restart=90 --cpu-source=cgroup --cpu-window=120000 -- /opt/bin/node /srv/app/a.js");
         test_diag_one("[api]\nscript = a.js\nmax_cpu_restart = lots\n", NULL, false,
                       "apps.ini:3:19: error: max_cpu_restart: expected a percentage such as \"150%\" (1 to 100000), found "
                       "'lots'\n");
