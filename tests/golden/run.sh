@@ -2,8 +2,10 @@
 # Golden tests for the compiler: each tests/golden/CASE/ holds one declaration
 # (ecosystem.config.js, *.cjs, *.mjs, *.json or *.ini), an optional `args` file
 # (extra pmgen arguments, e.g. "--env production"), an optional `environ` file
-# (KEY=VALUE lines: the compile-time environment) and expected/ with the exact files
-# `pmgen generate` must write. The case's own directory is written as @CASEDIR@.
+# (KEY=VALUE lines: the compile-time environment, PATH=/usr/bin:/bin unless it sets
+# one), an optional `warnings` file (the diagnostics `pmgen check` must print, exactly)
+# and expected/ with the exact files `pmgen generate` must write. The case's own
+# directory is written as @CASEDIR@, in environ and warnings too.
 # Every expected unit must also pass `systemd-analyze verify`.
 #
 #   tests/golden/run.sh PMGEN            compare (file list first, then diff -u per file)
@@ -29,6 +31,15 @@ for case in "$here"/*/; do
         [ -f "$case/args" ] && read -r -a args <"$case/args"
         envs=()
         [ -f "$case/environ" ] && mapfile -t envs <"$case/environ"
+        envs=("${envs[@]//@CASEDIR@/$case}")
+        if [ -f "$case/warnings" ]; then
+                (cd "$case" && env -i PATH=/usr/bin:/bin HOME=/nonexistent "${envs[@]}" "$pmgen" check "${input##*/}" "${args[@]}") \
+                        2>&1 | grep -v '^pmgen: [0-9]* apps\? OK$' | sed "s|$case|@CASEDIR@|g" >"$tmp/$name.warnings"
+                if ! diff -u "$case/warnings" "$tmp/$name.warnings" >"$tmp/$name.wdiff"; then
+                        echo "FAIL $name: pmgen check's diagnostics differ"; sed 's/^/    /' "$tmp/$name.wdiff"
+                        fail=$((fail + 1)); continue
+                fi
+        fi
         (cd "$case" && env -i PATH=/usr/bin:/bin HOME=/nonexistent "${envs[@]}" "$pmgen" generate -q "${input##*/}" "${args[@]}" \
                 --shim /usr/libexec/pmgen/pmgen-shim --node-preload /usr/share/pmgen/node-preload.cjs --bind-preload /usr/libexec/pmgen/libpmgen-bind.so -o "$out") \
                 >"$tmp/$name.log" 2>&1
@@ -75,13 +86,16 @@ for case in "$here"/*/; do
         # pmgen convert round-trips: to INI and back to JS, each generating the same units.
         rt_ok=1
         prev="${input##*/}"
+        # the conversion carries the environment's values, not the environment: only PATH (commands) still counts
+        rt_path=/usr/bin:/bin
+        for e in "${envs[@]}"; do [[ $e == PATH=* ]] && rt_path=${e#PATH=}; done
         for form in ini js; do
                 conv="$case/.roundtrip.$form"
                 if ! (cd "$case" && env -i PATH=/usr/bin:/bin HOME=/nonexistent "${envs[@]}" "$pmgen" convert -q "$prev" --to "$form" $([ "$prev" = "${input##*/}" ] && printf '%s ' "${args[@]}") >"$conv") 2>"$tmp/$name.conv"; then
                         echo "FAIL $name: convert to $form:"; sed 's/^/    /' "$tmp/$name.conv"; rt_ok=0; break
                 fi
                 rt="$tmp/$name.rt-$form"
-                if ! (cd "$case" && env -i PATH=/usr/bin:/bin HOME=/nonexistent "$pmgen" generate -q "${conv##*/}" "${args[@]}" \
+                if ! (cd "$case" && env -i PATH="$rt_path" HOME=/nonexistent "$pmgen" generate -q "${conv##*/}" "${args[@]}" \
                         --shim /usr/libexec/pmgen/pmgen-shim --node-preload /usr/share/pmgen/node-preload.cjs --bind-preload /usr/libexec/pmgen/libpmgen-bind.so -o "$rt") >"$tmp/$name.conv" 2>&1; then
                         echo "FAIL $name: the $form conversion does not compile:"; sed 's/^/    /' "$tmp/$name.conv"; rt_ok=0; break
                 fi

@@ -1,5 +1,6 @@
 // As real files write it: a package script run through npm, numbers as strings,
-// false where a string is expected.
+// false where a string is expected. bin/ holds stand-ins for npm, pnpm and yarn (environ puts it
+// first on PATH), so the case does not depend on what the machine has installed.
 module.exports = {
   apps: [{
     name: 'web',
@@ -10,5 +11,15 @@ module.exports = {
     autorestart: true,
     log_date_format: false,
     env: { NODE_ENV: 'production' },
+  }, {
+    name: 'docs',
+    script: 'pnpm',
+    args: 'run serve',
+    cwd: __dirname,
+  }, {
+    name: 'admin',
+    script: 'yarn',
+    args: ['start', '--prod'],
+    cwd: __dirname,
   }],
 };
