@@ -1587,6 +1587,37 @@ case_bind_python() {
         ok
 }
 
+# What the bind preload leaves alone and what it shares: a second bind of the held port in one child gets the
+# same socket (one "bound a port"), UDP on that port number and a Unix socket bind as usual
+case_bind_forms() {
+        begin bindforms
+        local body
+        cat >"$T/bind-forms.py" <<'EOF'
+import os, socket, sys
+port = int(os.environ["APP_PORT"])
+a = socket.socket(); a.bind(("127.0.0.1", port)); a.listen()
+b = socket.socket(); b.bind(("127.0.0.1", port)); b.listen()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", port))
+x = socket.socket(socket.AF_UNIX); x.bind(sys.argv[1]); x.listen()
+same = os.fstat(a.fileno()).st_ino == os.fstat(b.fileno()).st_ino
+report = "same-socket=%s udp=%s unix=%s" % (same, u.getsockname()[1] == port, os.path.exists(sys.argv[1]))
+while True:
+    c, _ = a.accept()
+    c.recv(4096)
+    c.sendall(("HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(report), report)).encode())
+    c.close()
+EOF
+        rm -f "$T/$N.sock"
+        BPORT=$(free_port)
+        bind_run $N -- python3 "$T/bind-forms.py" "$T/$N.sock" || { stop_named $N; bad "no READY=1: $(cat "$T/$N.err")"; return; }
+        body=$(get "$BPORT")
+        [ "$body" = "same-socket=True udp=True unix=True" ] || { stop_named $N; bad "app says: '$body' ($(cat "$T/$N.err"))"; return; }
+        [ "$(grep -c 'bound a port' "$T/$N.err")" = 1 ] && [ "$(cat "$T/rt.$N/ports")" = "tcp 127.0.0.1:$BPORT" ] ||
+                { stop_named $N; bad "held: $(cat "$T/rt.$N/ports"); $(cat "$T/$N.err")"; return; }
+        stop_named $N
+        ok
+}
+
 # Ruby's TCPServer binds through libc like Node and Python: the shim holds the socket and a reload keeps it
 case_bind_ruby() {
         begin bindruby
@@ -1797,7 +1828,7 @@ ALL_CASES="exit_0 exit_3 signal exec_enoent exec_eacces exec_path_search usage e
            backoff_unit backoff memory wait_ready wait_ready_timeout wait_ready_child_exits wait_ready_lines
            wait_ready_socket shutdown_with_message shutdown_message_fallback memory_unit parts_unit max_memory max_cpu max_cpu_cgroup
            reload reload_fail reload_ready reload_python reload_kill reload_leftovers socket_care watchdog watchdog_fallback watchdog_busy reload_many
-           bind_node bind_python bind_ruby bind_two bind_worker health_url health_liveness health_cmd health_tcp"
+           bind_node bind_python bind_ruby bind_forms bind_two bind_worker health_url health_liveness health_cmd health_tcp"
 
 if [ -n "${SHIM_CASES:-}" ]; then
         ALL_CASES=$(for c in $ALL_CASES; do case " $SHIM_CASES " in *" $c "*) echo "$c" ;; esac; done)
