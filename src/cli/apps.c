@@ -430,6 +430,25 @@ int running_instances(app_set *s, const known_app *ka, inst **in, size_t *n) {
         return 0;
 }
 
+/* The replacements an instance's shim made on its own (max_memory_restart, max_cpu_restart), from
+ * $RUNTIME_DIRECTORY/replaced (pmgen-shim(8)); 0 when there is none. */
+static uint32_t shim_replaced(const app_set *s, const char *name, unsigned n) {
+        const char *base = s->sp.user ? getenv("XDG_RUNTIME_DIR") : "/run";
+        char path[512], text[32] = "";
+        FILE *f;
+
+        if (!base || *base != '/')
+                return 0;
+        snprintf(path, sizeof(path), "%s/pmgen/%s-%u/replaced", base, name, n);
+        f = fopen(path, "re");
+        if (!f)
+                return 0;
+        if (!fgets(text, sizeof(text), f))
+                text[0] = '\0';
+        fclose(f);
+        return (uint32_t) strtoul(text, NULL, 10);
+}
+
 int inst_state_read(app_set *s, const known_app *ka, unsigned n, inst_state *out) {
         uint64_t start = 0, mem = ROW_UNKNOWN, cpu = ROW_UNKNOWN;
         sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -463,6 +482,8 @@ int inst_state_read(app_set *s, const known_app *ka, unsigned n, inst_state *out
         bool up = out->active && strcmp(out->active, "inactive") != 0 && strcmp(out->active, "failed") != 0 &&
                   r->main_pid;
 
+        /* PM2 counts its memory restarts; systemd's NRestarts does not see the shim's replacements */
+        r->restarts += shim_replaced(s, ka->name, n);
         r->pid = up ? app_pid(r->main_pid) : 0;
         r->uptime_usec = ROW_UNKNOWN;
         if (up) {

@@ -48,6 +48,8 @@ static void reload_finish(shim *s, bool ok, const char *text) {
         if (ok) {
                 log_line("reload done: %s", text);
                 notify("READY=1\nSTATUS=running pid %ld", (long) cur);
+                if (automatic)
+                        replaced_count(s);
         } else {
                 log_line("reload failed: %s", text);
                 if (cur > 0)

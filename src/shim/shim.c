@@ -212,34 +212,24 @@ static void bind_hold(shim *s, int fd) {
         s->n_held++;
 }
 
-/* $RUNTIME_DIRECTORY/ports: a "tcp ADDR:PORT" line per socket, for pmgen describe. */
-static void bind_write_ports(shim *s) {
-        char desc[BINDSRV_MAX * 64], path[PATH_MAX], tmp[PATH_MAX];
-        size_t len, i, off = 0;
+/* $RUNTIME_DIRECTORY/NAME, replaced whole (a temporary file renamed over it); a warning when it cannot be. */
+static void runtime_write(shim *s, const char *name, const char *text, size_t len) {
+        char path[PATH_MAX], tmp[PATH_MAX];
+        size_t off = 0;
         ssize_t n;
         int fd, r = 0;
 
         if (!s->runtime_dir)
                 return;
-        bindsrv_describe(&s->bind, desc, sizeof(desc) - 1);
-        len = strlen(desc);
-        for (i = 0; i < len; i++) /* ", " between entries: one a line */
-                if (desc[i] == ',' && desc[i + 1] == ' ') {
-                        desc[i] = '\n';
-                        memmove(desc + i + 1, desc + i + 2, len - i - 1);
-                        len--;
-                }
-        if (len > 0)
-                desc[len++] = '\n';
-        snprintf(path, sizeof(path), "%s/ports", s->runtime_dir);
-        snprintf(tmp, sizeof(tmp), "%s/.ports.tmp", s->runtime_dir);
+        snprintf(path, sizeof(path), "%s/%s", s->runtime_dir, name);
+        snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", s->runtime_dir, name);
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) {
                 log_line("warning: cannot write %s: %m", tmp);
                 return;
         }
         while (off < len) {
-                n = write(fd, desc + off, len - off);
+                n = write(fd, text + off, len - off);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0) {
@@ -258,6 +248,47 @@ static void bind_write_ports(shim *s) {
                 log_line("warning: cannot write %s: %s", path, strerror(-r));
                 unlink(tmp);
         }
+}
+
+/* $RUNTIME_DIRECTORY/ports: a "tcp ADDR:PORT" line per socket, for pmgen describe. */
+static void bind_write_ports(shim *s) {
+        char desc[BINDSRV_MAX * 64];
+        size_t len, i;
+
+        bindsrv_describe(&s->bind, desc, sizeof(desc) - 1);
+        len = strlen(desc);
+        for (i = 0; i < len; i++) /* ", " between entries: one a line */
+                if (desc[i] == ',' && desc[i + 1] == ' ') {
+                        desc[i] = '\n';
+                        memmove(desc + i + 1, desc + i + 2, len - i - 1);
+                        len--;
+                }
+        if (len > 0)
+                desc[len++] = '\n';
+        runtime_write(s, "ports", desc, len);
+}
+
+/* $RUNTIME_DIRECTORY/replaced: how many times the shim replaced the app on its own (max_memory_restart,
+ * max_cpu_restart), which systemd's NRestarts does not count; pmgen ls adds it to the restarts, as PM2
+ * counts those. The directory outlives a restart of the instance (RuntimeDirectoryPreserve=restart), so
+ * the count goes on from the file. */
+static void replaced_load(shim *s) {
+        char path[PATH_MAX], text[32];
+
+        if (!s->runtime_dir)
+                return;
+        snprintf(path, sizeof(path), "%s/replaced", s->runtime_dir);
+        if (proctree_read_file(path, text, sizeof(text)) == 0)
+                s->replaced = strtoul(text, NULL, 10);
+}
+
+void replaced_count(shim *s) {
+        char text[32];
+        int n;
+
+        s->replaced++;
+        n = snprintf(text, sizeof(text), "%lu\n", s->replaced);
+        runtime_write(s, "replaced", text, (size_t) n);
 }
 
 /* Takes the sockets systemd passed back from the fd store (FDNAME=pmgen-bind) out of the ones passed
@@ -521,8 +552,10 @@ static int shim_setup(shim *s) {
                 r = exec_plan_build(&s->plan, s->opt.command, child_env_get(&s->env, "PATH"));
         if (r == 0)
                 r = runtime_setup(s);
-        if (r == 0)
+        if (r == 0) {
+                replaced_load(s);
                 r = backoff_setup(s);
+        }
         if (r == 0)
                 r = sockets_setup(s);
         if (r < 0) {

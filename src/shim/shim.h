@@ -169,6 +169,7 @@ typedef struct shim {
         int memory_v1;
         bool memory_warned;
         bool memory_restart;         /* the stop was for max_memory_restart: exit EXIT_MEMORY_RESTART */
+        unsigned long replaced;      /* replacements of its own ($RUNTIME_DIRECTORY/replaced) */
         /* cpu (--max-cpu-restart): the current child's tree, sampled every second */
         uint64_t cpu_at, cpu_last_ms, cpu_over_ms;
         unsigned long long cpu_last_usec; /* the last sample (cpu_sample) */
@@ -206,6 +207,7 @@ uint64_t boot_ms(void);                      /* CLOCK_BOOTTIME (the back-off sta
 bool uses_ipc(const shim *s);
 void backoff_child_ended(shim *s);
 void memory_timer_start(shim *s);
+void replaced_count(shim *s); /* one more replacement of the shim's own: counted and written down */
 void memory_restart(shim *s, const char *why);
 
 /* children.c */

@@ -145,6 +145,15 @@ if [ -n "$spid" ] && wait_until 30 spun_out && [ "$(curl -sS -m 5 http://127.0.0
 else
         fail "max_cpu_restart: a busy app is replaced" "spin answered '$spun'; $(sandbox_exec journalctl --no-pager -u 'spin@*' | grep pmgen-shim | tail -n 5)"
 fi
+# PM2 counts such a replacement in restart_time; systemd's NRestarts does not see it, pmgen ls does
+lsr=$(sandbox_exec pmgen ls --json | python3 -c 'import json, sys; print([r["restarts"] for r in json.load(sys.stdin) if r["unit"] == "spin@0.service"][0])')
+nr=$(unit_prop spin@0.service NRestarts)
+jl=$(sandbox_exec pmgen-pm2 jlist | python3 -c 'import json, sys; print([p["pm2_env"]["restart_time"] for p in json.load(sys.stdin) if p["name"] == "spin"][0])' 2>&1)
+if [ "$nr" = 0 ] && [ "${lsr:-0}" -ge 1 ] && [ "$jl" = "$lsr" ]; then
+        pass "the replacement counts as a restart" "pmgen ls restarts $lsr, jlist restart_time $jl (NRestarts $nr)"
+else
+        fail "the replacement counts as a restart" "pmgen ls restarts '$lsr', jlist '$jl', NRestarts $nr"
+fi
 
 heading "instances: max"
 ncpu=$(sandbox_exec nproc)

@@ -1100,11 +1100,14 @@ case_max_cpu_cgroup() {
 case_max_memory() {
         begin maxmem
         local t0 t1 shim_pid old new mb cg=$T/cg
-        rm -rf "$cg" "$T/$N.mark"
+        rm -rf "$cg" "$T/$N.mark" "$T/rt.$N"
+        mkdir -p "$T/rt.$N"
+        echo 2 >"$T/rt.$N/replaced" # two replacements before a restart of the instance
         # the process tree's anonymous memory, 64 MiB against 32M, every 100 ms: after 3 samples in a row the
         # child is replaced gracefully (a new one first, then the old one stopped) and the shim goes on
         t0=$(now_ms)
-        start $N $(shim) --max-memory-restart=32M --memory-interval=100 -- "$CHILD" alloc-once 64 "$T/$N.child" "$T/$N.mark"
+        start $N env RUNTIME_DIRECTORY="$T/rt.$N" $(shim) --max-memory-restart=32M --memory-interval=100 -- \
+                "$CHILD" alloc-once 64 "$T/$N.child" "$T/$N.mark"
         shim_pid=$(pid_of $N) && wait_file "$T/$N.mark" 20 || { stop_named $N; bad "child did not start"; return; }
         old=$(cat "$T/$N.mark")
         wait_err $N '^pmgen-shim: reload done: ' 20 || { stop_named $N; bad "not replaced: $(cat "$T/$N.err")"; return; }
@@ -1121,6 +1124,7 @@ case_max_memory() {
                 grep -Eqx "pmgen-shim: reload done: child $old replaced by child $new \(started after [0-9]+ ms\)" "$T/$N.err" ||
                 { bad "stderr: $(cat "$T/$N.err")"; return; }
         [ "$(tr '\n' ' ' <"$T/$N.out")" = "got INT with 1 got INT with 0 " ] || { bad "the children saw: $(cat "$T/$N.out")"; return; }
+        [ "$(cat "$T/rt.$N/replaced")" = 3 ] || { bad "replacements counted: $(cat "$T/rt.$N/replaced"), want 3"; return; }
         grep -qx 'RELOADING=1' "$T/$N.notify" && grep -qx "STATUS=running pid $new" "$T/$N.notify" &&
                 [ "$(notify_time $N RELOADING=1)" -le "$(notify_time $N "STATUS=running pid $new")" ] ||
                 { bad "notifications: $(tr '\n' ' ' <"$T/$N.notify")"; return; }
