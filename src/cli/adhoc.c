@@ -162,7 +162,9 @@ static const flag flags[] = {
         { "no-daemon", 0, false, F_REFUSE, NULL,
           "systemd runs the app, there is no pmgen daemon: follow its output with `pmgen logs NAME -f`", 0 },
         { "attach", 0, false, F_REFUSE, NULL, "follow the app's output with `pmgen logs NAME -f`", 0 },
-        { "execute-command", 'x', false, F_REFUSE, NULL, "give the program as SCRIPT with --interpreter none", 0 },
+        { "execute-command", 'x', false, F_REFUSE, NULL, "a binary or a #! script runs directly already (unless its "
+                                                         "extension names an interpreter); to run any other program "
+                                                         "directly, give it as SCRIPT with --interpreter none", 0 },
         { "no-treekill", 0, false, F_REFUSE, NULL, "systemd always stops the whole cgroup of an instance (KillMode=mixed)", 0 },
         { "kill-retry-time", 0, true, F_REFUSE, NULL, "pmgen-shim sends SIGKILL once --kill-timeout has passed", 0 },
         { "log-type", 0, true, F_REFUSE, NULL, "the journal keeps structured records: journalctl -o json -u 'NAME@*'", 0 },
