@@ -168,7 +168,7 @@ _pmgen() {
         ls | status | list) opts="--json --user -q --quiet" ;;
         logs | log) opts="-n --lines -f --follow --err --time --json --user -q --quiet" ;;
         start) opts="-i --instances -n --name --port --env --cwd --interpreter --node-args --max-memory-restart -c --cron
-                -w --watch --only --dry-run --user -q --quiet" ;;
+                --watch --only --dry-run --user -q --quiet" ;;
         stop | reload | reset) opts="--user -q --quiet" ;;
         restart) opts="--update-env --user -q --quiet" ;;
         scale | delete | del) opts="--dry-run --user -q --quiet" ;;

@@ -89,6 +89,7 @@ typedef enum fkind {
         F_DRY,
         F_QUIET,
         F_HELP,
+        F_WATCH,  /* --watch [PATHS]: watch = true, or the paths (comma-separated) */
         F_NOOP,   /* accepted, no effect under systemd (noted) */
         F_REFUSE, /* an error naming the systemd way */
 } fkind;
@@ -116,19 +117,25 @@ static const flag flags[] = {
         { "max-memory-restart", 0, true, F_KEY, "max_memory_restart", NULL, 's' },
         { "cron", 'c', true, F_KEY, "cron_restart", NULL, 'c' },
         { "cron-restart", 0, true, F_KEY, "cron_restart", NULL, 'c' },
-        { "watch", 'w', false, F_BOOL, "watch", "true", 0 },
+        { "watch", 0, false, F_WATCH, "watch", NULL, 0 },
+        { "write", 'w', false, F_NOOP, NULL, "start always writes the declaration (/etc/pmgen/NAME.ini; pmgen describe NAME)", 0 },
+        { "watch-delay", 0, true, F_NOOP, NULL, "a path unit restarts the app as soon as a watched path changes", 0 },
+        { "no-autostart", 0, false, F_BOOL, "autostart", "false", 0 },
+        { "disable-logs", 0, false, F_BOOL, "disable_logs", "true", 0 },
         { "ignore-watch", 0, true, F_KEY, "ignore_watch", NULL, 'l' },
         { "output", 'o', true, F_KEY, "out_file", NULL, 0 },
         { "error", 'e', true, F_KEY, "error_file", NULL, 0 },
         { "log", 'l', true, F_KEY, "log_file", NULL, 0 },
-        { "merge-logs", 'm', false, F_BOOL, "merge_logs", "true", 0 },
+        { "merge-logs", 0, false, F_BOOL, "merge_logs", "true", 0 },
+        { "mini-list", 'm', false, F_NOOP, NULL, "pmgen start prints no process list (pmgen ls does)", 0 },
+        { "sort", 0, true, F_NOOP, NULL, "pmgen start prints no process list (pmgen ls does)", 0 },
         { "time", 0, false, F_BOOL, "time", "true", 0 },
         { "log-date-format", 0, true, F_KEY, "log_date_format", NULL, 0 },
         { "restart-delay", 0, true, F_KEY, "restart_delay", NULL, 'd' },
         { "exp-backoff-restart-delay", 0, true, F_KEY, "exp_backoff_restart_delay", NULL, 'd' },
         { "max-restarts", 0, true, F_KEY, "max_restarts", NULL, 'u' },
         { "min-uptime", 0, true, F_KEY, "min_uptime", NULL, 'd' },
-        { "kill-timeout", 0, true, F_KEY, "kill_timeout", NULL, 'd' },
+        { "kill-timeout", 'k', true, F_KEY, "kill_timeout", NULL, 'd' },
         { "listen-timeout", 0, true, F_KEY, "listen_timeout", NULL, 'd' },
         { "wait-ready", 0, false, F_BOOL, "wait_ready", "true", 0 },
         { "shutdown-with-message", 0, false, F_BOOL, "shutdown_with_message", "true", 0 },
@@ -146,7 +153,7 @@ static const flag flags[] = {
         { "silent", 's', false, F_QUIET, NULL, NULL, 0 },
         { "help", 'h', false, F_HELP, NULL, NULL, 0 },
         { "force", 'f', false, F_NOOP, NULL, "start converges: an unchanged app is left running, a changed one restarts", 0 },
-        { "update-env", 0, false, F_NOOP, NULL, "start always applies the environment given", 0 },
+        { "update-env", 'a', false, F_NOOP, NULL, "start always applies the environment given", 0 },
         { "no-vizion", 0, false, F_NOOP, NULL, "pmgen never reads version control metadata", 0 },
         { "no-pmx", 0, false, F_NOOP, NULL, "pmgen has no metrics module", 0 },
         { "no-automation", 0, false, F_NOOP, NULL, "pmgen has no metrics module", 0 },
@@ -155,12 +162,26 @@ static const flag flags[] = {
         { "no-daemon", 0, false, F_REFUSE, NULL,
           "systemd runs the app, there is no pmgen daemon: follow its output with `pmgen logs NAME -f`", 0 },
         { "attach", 0, false, F_REFUSE, NULL, "follow the app's output with `pmgen logs NAME -f`", 0 },
-        { "execute-command", 'x', false, F_REFUSE, NULL, "give the program as SCRIPT with --interpreter none", 0 },
+        { "execute-command", 'x', false, F_REFUSE, NULL, "a binary or a #! script runs directly already (unless its "
+                                                         "extension names an interpreter); to run any other program "
+                                                         "directly, give it as SCRIPT with --interpreter none", 0 },
         { "no-treekill", 0, false, F_REFUSE, NULL, "systemd always stops the whole cgroup of an instance (KillMode=mixed)", 0 },
         { "kill-retry-time", 0, true, F_REFUSE, NULL, "pmgen-shim sends SIGKILL once --kill-timeout has passed", 0 },
         { "log-type", 0, true, F_REFUSE, NULL, "the journal keeps structured records: journalctl -o json -u 'NAME@*'", 0 },
         { "trace", 0, false, F_REFUSE, NULL, "PM2's tracing module does not exist under pmgen", 0 },
         { "deep-monitoring", 0, false, F_REFUSE, NULL, "PM2's metrics module does not exist under pmgen: `pmgen ls`", 0 },
+        { "v8", 0, false, F_REFUSE, NULL, "PM2's metrics module does not exist under pmgen: `pmgen ls`, `pmgen monit`", 0 },
+        { "event-loop-inspector", 0, false, F_REFUSE, NULL, "PM2's metrics module does not exist under pmgen: `pmgen monit`", 0 },
+        { "events", 0, false, F_REFUSE, NULL, "PM2's event bus does not exist under pmgen: `journalctl -f -u 'NAME@*'` "
+                                              "shows starts, stops and crashes", 0 },
+        { "pid", 'p', true, F_REFUSE, NULL, "systemd tracks the main pid: systemctl show -p MainPID NAME@N (the shim; "
+                                            "`pmgen ls --json` has the app's pid)", 0 },
+        { "hp", 0, true, F_REFUSE, NULL, "a startup option: there is no startup script, pmgen's generator starts every "
+                                         "declared app at boot", 0 },
+        { "wait-ip", 0, false, F_REFUSE, NULL, "a startup option: there is no startup script; add `after: "
+                                               "[\"network-online.target\"]` to the app's declaration", 0 },
+        { "service-name", 0, true, F_REFUSE, NULL, "a startup option: there is no startup script; the units are "
+                                                   "named after the app (NAME@N.service, NAME.target)", 0 },
         { "append-env-to-name", 0, false, F_REFUSE, NULL, "unit names do not change with the environment", 0 },
         { "filter-env", 0, true, F_REFUSE, NULL, "units start with a clean environment: only the variables you declare "
                                                   "(--env KEY=VALUE) reach the app", 0 },
@@ -373,7 +394,7 @@ int adhoc_parse(int argc, char **argv, bool (*is_file)(const char *path), adhoc_
                                 break;
                         }
                         if (a[2 + len] == '=') {
-                                if (!f->arg) {
+                                if (!f->arg && f->kind != F_WATCH) {
                                         q = fail(err, "%s takes no value", spelled);
                                         break;
                                 }
@@ -394,6 +415,10 @@ int adhoc_parse(int argc, char **argv, bool (*is_file)(const char *path), adhoc_
                                 val = a + 2;
                         }
                 }
+                /* --watch [PATHS]: the next word is its paths once the script is named (pmgen start app.js --watch
+                 * src); before it, the word is the script (pmgen start --watch app.js) */
+                if (f->kind == F_WATCH && !val && r.target && i + 1 < argc && argv[i + 1][0] != '-')
+                        val = argv[++i];
                 if (f->arg && !val) {
                         if (i + 1 >= argc) {
                                 q = fail(err, "%s needs a value", spelled);
@@ -475,6 +500,17 @@ int adhoc_parse(int argc, char **argv, bool (*is_file)(const char *path), adhoc_
                         break;
                 case F_BOOL:
                         q = kv_set(&r, f->key, f->text, false);
+                        break;
+                case F_WATCH:
+                        if (!v)
+                                q = kv_set(&r, "watch", "true", false);
+                        else if (!*v || strspn(v, ", ") == strlen(v) || strchr(v, '\n'))
+                                q = fail(err, "--watch: expected paths separated by commas, found '%s'", v);
+                        else if ((q = kv_set(&r, "watch", v, true)) == 0)
+                                for (size_t j = 0; j < r.n_kv; j++)
+                                        if (strcmp(r.kv[j].key, "watch") == 0)
+                                                for (char *c = r.kv[j].val; *c; c++)
+                                                        *c = *c == ',' ? ' ' : *c;
                         break;
                 case F_ENV: {
                         const char *eq = strchr(v, '=');

@@ -84,34 +84,70 @@ int pm2_signal_number(const char *s) {
         return -EINVAL;
 }
 
+#define SETTINGS "declare settings in the ecosystem file (pmgen apply) or with `systemctl edit NAME@.service`"
+#define MODULES "pmgen has no module system: install what an app needs with npm"
+#define PM2IO "PM2.io does not exist under pmgen"
+#define GIT "pmgen does not pull code: update the checkout with your deploy tool, then `pm2 reload ecosystem.config.js`"
+#define METRICS "system and process metrics: `pmgen monit`, `pmgen ls`, systemd-cgtop"
+
 /* PM2 commands that have no pmgen counterpart, and what to do instead. */
 static const struct {
         const char *cmd;
         const char *instead;
 } unmapped[] = {
         { "deploy", "deploy with your deploy tool, then `pm2 startOrReload ecosystem.config.js` (pmgen apply)" },
-        { "install", "install modules with npm; pmgen has no module system" },
-        { "module:install", "install modules with npm; pmgen has no module system" },
-        { "uninstall", "pmgen has no module system" },
-        { "set", "declare settings in the ecosystem file (pmgen apply) or with `systemctl edit NAME@.service`" },
-        { "conf", "declare settings in the ecosystem file (pmgen apply) or with `systemctl edit NAME@.service`" },
-        { "config", "declare settings in the ecosystem file (pmgen apply) or with `systemctl edit NAME@.service`" },
-        { "reset", "the restart count is systemd's NRestarts: `systemctl reset-failed 'NAME@*'` clears a failed state" },
+        { "install", MODULES },
+        { "module:install", MODULES },
+        { "uninstall", MODULES },
+        { "module:uninstall", MODULES },
+        { "module:update", MODULES },
+        { "module:generate", MODULES },
+        { "module:publish", MODULES },
+        { "publish", MODULES },
+        { "package", MODULES },
+        { "autoinstall", MODULES },
+        { "set", SETTINGS },
+        { "multiset", SETTINGS },
+        { "get", SETTINGS " (pmgen has no module settings to read)" },
+        { "unset", SETTINGS },
+        { "conf", SETTINGS },
+        { "config", SETTINGS },
+        { "reset", "restart counts are systemd's NRestarts, cleared when a unit restarts from a failed state "
+                   "(`systemctl reset-failed 'NAME@*'`); an app that reached max_restarts starts again with "
+                   "`pmgen reset NAME`" },
         { "trigger", "PM2 actions do not exist under pmgen: send a signal with `pm2 sendSignal SIGNAL NAME`" },
         { "inspect", "add --inspect to interpreter_args in the declaration and reload" },
-        { "link", "PM2.io does not exist under pmgen" },
-        { "unlink", "PM2.io does not exist under pmgen" },
-        { "plus", "PM2.io does not exist under pmgen" },
-        { "login", "PM2.io does not exist under pmgen" },
-        { "logout", "PM2.io does not exist under pmgen" },
+        { "profile:cpu", "add --cpu-prof to interpreter_args in the declaration and reload (node writes the profile "
+                         "when it exits)" },
+        { "profile:mem", "add --heap-prof to interpreter_args in the declaration and reload (node writes the profile "
+                         "when it exits)" },
+        { "link", PM2IO },
+        { "unlink", PM2IO },
+        { "plus", PM2IO },
+        { "register", PM2IO },
+        { "login", PM2IO },
+        { "logout", PM2IO },
+        { "monitor", PM2IO },
+        { "unmonitor", PM2IO },
+        { "open", PM2IO },
+        { "sysmonit", METRICS },
+        { "slist", METRICS },
+        { "sysinfos", METRICS },
         { "serve", "serve static files with a web server, or declare a script that does" },
-        { "pid", "`pmgen ls --json` has each instance's pid; systemctl show -p MainPID NAME@N is the shim's" },
-        { "id", "PM2's process ids do not exist under pmgen: name the app" },
+        { "expose", "serve static files with a web server, or declare a script that does" },
         { "report", "`pmgen describe NAME` and `journalctl -u 'NAME@*'`" },
         { "ecosystem", "write the file by hand, or `pmgen import` PM2's dump" },
         { "init", "write the file by hand, or `pmgen import` PM2's dump" },
+        { "create", "write the file by hand, or `pmgen import` PM2's dump" },
         { "attach", "`pmgen logs NAME -f` follows its output" },
-        { "autoinstall", "pmgen has no module system" },
+        { "send", "an instance's stdin is not connected under systemd: talk to the app over its port or a signal "
+                  "(`pm2 sendSignal`)" },
+        { "pull", GIT },
+        { "forward", GIT },
+        { "backward", GIT },
+        { "logrotate", "the journal rotates itself (journald.conf: SystemMaxUse=); for apps with out_file/error_file, "
+                       "copy contrib/logrotate.d/pmgen (in /usr/share/doc/pmgen/examples) to /etc/logrotate.d and "
+                       "set its path (copytruncate)" },
 };
 
 /* PM2 commands that mean nothing under systemd: they succeed with a word on why. */
@@ -121,25 +157,35 @@ static const struct {
 } notes[] = {
         { "save", "nothing to save: pmgen's declarations (/etc/pmgen, ~/.config/pmgen) persist as they are applied" },
         { "dump", "nothing to save: pmgen's declarations (/etc/pmgen, ~/.config/pmgen) persist as they are applied" },
+        { "cleardump", "nothing to clear: pmgen keeps no dump; an app is forgotten when it is deleted (`pmgen delete NAME`)" },
         { "resurrect", "nothing to resurrect: systemd starts every declared app at boot (`pmgen start all` starts stopped ones)" },
         { "startup", "nothing to install: pmgen's systemd generator makes every declared app start at boot" },
         { "unstartup", "nothing to remove: an app stops starting at boot when it is deleted (`pmgen delete NAME`)" },
         { "update", "nothing to update: there is no daemon; systemd runs the apps" },
         { "updatePM2", "nothing to update: there is no daemon; systemd runs the apps" },
-        { "flush", "the logs are in the journal, which rotates by itself (journald.conf: SystemMaxUse=); nothing flushed" },
-        { "reloadLogs", "journald needs no log reopening; nothing to do" },
+        { "deepUpdate", "nothing to update: there is no daemon; systemd runs the apps" },
+        { "flush", "nothing flushed: the journal rotates by itself (journald.conf: SystemMaxUse=; `journalctl "
+                   "--vacuum-time=1s` empties it); an app with out_file/error_file writes to those files, which "
+                   "pmgen does not truncate: `truncate -s 0 FILE`, or rotate them with logrotate (contrib/logrotate.d, "
+                   "copytruncate)" },
+        { "reloadLogs", "nothing to reopen: journald needs no log reopening, and systemd opens out_file/error_file "
+                        "with O_APPEND, so logrotate's copytruncate (contrib/logrotate.d) needs no reopening either" },
+        { "reloadLogsSilently", "nothing to reopen: journald needs no log reopening, and systemd opens "
+                                "out_file/error_file with O_APPEND (rotate them with logrotate's copytruncate)" },
         { "ping", "pong: no daemon to ping, systemd runs the apps" },
 };
 
 typedef struct popts {
         const char *profile, *only, *lines, *name, *instances;
-        bool update_env, err, nostream, json, watch, no_watch;
+        bool update_env, err, out, nostream, json, watch, no_watch, timestamp;
         const char *pos[8];
         int npos;
 } popts;
 
 /* The options of every command but start (whose arguments go to pmgen start as they are). */
 static int parse_opts(pm2_action *a, const char *cmd, int argc, char **argv, int i, popts *p) {
+        bool logs = strcmp(cmd, "logs") == 0 || strcmp(cmd, "log") == 0;
+
         for (; i < argc; i++) {
                 const char *s = argv[i];
                 const char **val = NULL;
@@ -148,21 +194,29 @@ static int parse_opts(pm2_action *a, const char *cmd, int argc, char **argv, int
                         val = &p->profile;
                 else if (strcmp(s, "--only") == 0)
                         val = &p->only;
-                else if (strcmp(s, "--lines") == 0 || strcmp(s, "-n") == 0)
+                else if (strcmp(s, "--lines") == 0 || (logs && strcmp(s, "-n") == 0))
                         val = &p->lines;
-                else if (strcmp(s, "--name") == 0)
+                else if (strcmp(s, "--name") == 0 || strcmp(s, "-n") == 0)
                         val = &p->name;
                 else if (strcmp(s, "-i") == 0 || strcmp(s, "--instances") == 0)
                         val = &p->instances;
-                else if (strcmp(s, "--parallel") == 0 || strcmp(s, "--timestamp") == 0 || strcmp(s, "--wait-ready") == 0) {
+                else if (strcmp(s, "--parallel") == 0 || strcmp(s, "--wait-ready") == 0) {
                         /* accepted: rolling reloads go one instance at a time and wait for readiness anyway */
                         if (strcmp(s, "--parallel") == 0)
                                 i++;
                         continue;
-                } else if (strcmp(s, "--update-env") == 0)
+                } else if (strcmp(s, "--timestamp") == 0 || strncmp(s, "--timestamp=", 12) == 0) {
+                        /* --timestamp [format]: commander takes the next word as the format */
+                        p->timestamp = true;
+                        if (s[11] == '\0' && i + 1 < argc && argv[i + 1][0] != '-')
+                                i++;
+                        continue;
+                } else if (strcmp(s, "--update-env") == 0 || strcmp(s, "-a") == 0)
                         p->update_env = true;
                 else if (strcmp(s, "--err") == 0)
                         p->err = true;
+                else if (strcmp(s, "--out") == 0)
+                        p->out = true;
                 else if (strcmp(s, "--nostream") == 0)
                         p->nostream = true;
                 else if (strcmp(s, "--json") == 0)
@@ -174,8 +228,8 @@ static int parse_opts(pm2_action *a, const char *cmd, int argc, char **argv, int
                 else if (strcmp(s, "-s") == 0 || strcmp(s, "--silent") == 0)
                         a->quiet = true;
                 else if (strcmp(s, "-f") == 0 || strcmp(s, "--force") == 0 || strcmp(s, "--no-color") == 0 ||
-                         strcmp(s, "--out") == 0 || strcmp(s, "--raw") == 0 || strcmp(s, "--mini-list") == 0 ||
-                         strcmp(s, "-m") == 0 || strcmp(s, "--no-daemon") == 0)
+                         strcmp(s, "--raw") == 0 || strcmp(s, "--mini-list") == 0 || strcmp(s, "-m") == 0 ||
+                         strcmp(s, "--no-daemon") == 0)
                         ;
                 else if (s[0] == '-' && s[1])
                         return say(a, PM2_ERROR, "pm2 %s: option %s has no pmgen counterpart (see pmgen-pm2(1))", cmd, s);
@@ -189,6 +243,21 @@ static int parse_opts(pm2_action *a, const char *cmd, int argc, char **argv, int
                         *val = argv[++i];
                 }
         }
+        if (p->name)
+                return say(a, PM2_ERROR, "pm2 %s --name: only `pm2 start SCRIPT --name NAME` names an app; declare "
+                                         "the name in the ecosystem file",
+                           cmd);
+        if (p->instances)
+                return say(a, PM2_ERROR, "pm2 %s -i: change an app's instances with `pm2 scale APP N`, or declare "
+                                         "them in the ecosystem file",
+                           cmd);
+        if (p->out)
+                return say(a, PM2_ERROR, "pm2 %s --out: the journal does not record which stream a line came from: "
+                                         "`pm2 logs` shows both, --err the lines at priority warning or worse; an app "
+                                         "with out_file writes its stdout to that file",
+                           cmd);
+        if (p->timestamp && !logs)
+                return say(a, PM2_ERROR, "pm2 %s: option --timestamp goes with pm2 logs", cmd);
         return 0;
 }
 
@@ -269,6 +338,9 @@ int pm2_map(int argc, char **argv, bool user, pm2_action *a) {
             strcmp(cmd, "startOrRestart") == 0) {
                 if (p.npos != 1 || !is_file_arg(p.pos[0]))
                         return say(a, PM2_ERROR, "pm2 %s: expected an ecosystem file (.config.js, .json or .ini)", cmd);
+                if (p.watch || p.no_watch)
+                        return say(a, PM2_ERROR, "pm2 %s --watch: declare watch in the ecosystem file and apply it "
+                                                 "(pmgen makes a NAME-watch.path unit)", cmd);
                 a->kind = PM2_FILE;
                 a->file = p.pos[0];
                 a->then = strcmp(cmd, "startOrRestart") == 0 ? "restart" : "reload";
@@ -302,7 +374,8 @@ int pm2_map(int argc, char **argv, bool user, pm2_action *a) {
                 common(a);
                 return 0;
         }
-        if (strcmp(cmd, "monit") == 0 || strcmp(cmd, "dashboard") == 0 || strcmp(cmd, "dash") == 0) {
+        if (strcmp(cmd, "monit") == 0 || strcmp(cmd, "imonit") == 0 || strcmp(cmd, "dashboard") == 0 ||
+            strcmp(cmd, "dash") == 0) {
                 push(a, "monit");
                 common(a);
                 return 0;
@@ -335,6 +408,8 @@ int pm2_map(int argc, char **argv, bool user, pm2_action *a) {
                         push(a, "--follow");
                 if (p.err)
                         push(a, "--err");
+                if (p.timestamp)
+                        push(a, "--time");
                 if (p.json)
                         push(a, "--json");
                 common(a);
@@ -344,7 +419,8 @@ int pm2_map(int argc, char **argv, bool user, pm2_action *a) {
             strcmp(cmd, "info") == 0 || strcmp(cmd, "env") == 0) {
                 if (p.npos != 1)
                         return say(a, PM2_ERROR, "pm2 %s: expected one app name", cmd);
-                push(a, "describe");
+                /* env: the environment the app really runs with (pmgen env takes the app: its first instance) */
+                push(a, strcmp(cmd, "env") == 0 ? "env" : "describe");
                 push_target(a, p.pos[0], true);
                 common(a);
                 return 0;
@@ -371,6 +447,20 @@ int pm2_map(int argc, char **argv, bool user, pm2_action *a) {
                 push(a, "ls");
                 push(a, "--json");
                 common(a);
+                return 0;
+        }
+        if (strcmp(cmd, "id") == 0 || strcmp(cmd, "pid") == 0) {
+                if (cmd[0] == 'i' ? p.npos != 1 : p.npos > 1)
+                        return say(a, PM2_ERROR, "pm2 %s: expected %s", cmd, cmd[0] == 'i' ? "one app name" : "at most one app name");
+                a->kind = cmd[0] == 'i' ? PM2_IDS : PM2_PIDS;
+                a->app = p.npos ? p.pos[0] : NULL;
+                push(a, "ls");
+                push(a, "--json");
+                common(a);
+                return 0;
+        }
+        if (strcmp(cmd, "examples") == 0) {
+                a->kind = PM2_HELP;
                 return 0;
         }
         if (strcmp(cmd, "kill") == 0) {
@@ -453,6 +543,43 @@ int pm2_id_target(const value *ls, const char *id, bool app_only, strbuf *out) {
         strbuf_adds(out, an);
         if (!app_only)
                 strbuf_addf(out, "@%s", inst);
+        return out->oom ? -ENOMEM : 0;
+}
+
+static bool rows_ok(const value *ls) {
+        if (!ls || ls->type != V_ARRAY)
+                return false;
+        for (size_t i = 0; i < ls->arr.n; i++)
+                if (ls->arr.items[i]->type != V_OBJECT || !str_of(ls->arr.items[i], "app"))
+                        return false;
+        return true;
+}
+
+int pm2_ids(const value *ls, const char *name, strbuf *out) {
+        bool first = true;
+
+        if (!rows_ok(ls))
+                return -EINVAL;
+        strbuf_addc(out, '[');
+        for (size_t i = 0; i < ls->arr.n; i++)
+                if (strcmp(str_of(ls->arr.items[i], "app"), name) == 0) {
+                        strbuf_addf(out, "%s %zu", first ? "" : ",", i);
+                        first = false;
+                }
+        strbuf_adds(out, first ? "]\n" : " ]\n");
+        return out->oom ? -ENOMEM : 0;
+}
+
+int pm2_pids(const value *ls, const char *name, strbuf *out) {
+        if (!rows_ok(ls))
+                return -EINVAL;
+        for (size_t i = 0; i < ls->arr.n; i++) {
+                const value *r = ls->arr.items[i];
+                double pid = num_of(r, "pid", 0);
+
+                if (!name || strcmp(str_of(r, "app"), name) == 0)
+                        strbuf_addf(out, "%.0f\n", pid > 0 ? pid : 0);
+        }
         return out->oom ? -ENOMEM : 0;
 }
 
@@ -547,9 +674,10 @@ static const char pm2_usage[] =
         "  startOrReload|startOrRestart|startOrGracefulReload FILE [--env NAME] [--only A,B]\n"
         "  list|ls|status, jlist, prettylist, logs [APP] [--lines N] [--nostream] [--err]\n"
         "  monit|dashboard (pmgen monit)\n"
-        "  describe|show APP, env APP, scale APP N, sendSignal SIGNAL APP, kill\n"
-        "  save, resurrect, startup, unstartup, update, flush, reloadLogs, ping: nothing to do\n"
-        "    under systemd (each says why and exits 0)\n";
+        "  describe|show APP, env APP, id APP, pid [APP], scale APP N, sendSignal SIGNAL APP, kill\n"
+        "  save, cleardump, resurrect, startup, unstartup, update, flush, reloadLogs, ping: nothing\n"
+        "    to do under systemd (each says why and exits 0)\n"
+        "  PM2's other commands (set, install, link, serve, pull …) say what to do instead (exit 2)\n";
 
 static const char *self_exe(void) {
         return "/proc/self/exe";
@@ -634,6 +762,23 @@ static int do_jlist(const pm2_action *a) {
 
         clock_gettime(CLOCK_REALTIME, &ts);
         if (ret == 0 && pm2_jlist(rows, (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000, a->pretty, &out) < 0) {
+                fprintf(stderr, "pm2: pmgen ls --json is not in the expected shape\n");
+                ret = EXIT_SYSTEM;
+        }
+        if (ret == 0 && (fwrite(strbuf_str(&out), 1, out.len, stdout) != out.len || fflush(stdout) != 0))
+                ret = EXIT_SYSTEM;
+        value_free(rows);
+        strbuf_free(&out);
+        return ret;
+}
+
+/* pm2 id APP, pm2 pid [APP] */
+static int do_ids(const pm2_action *a) {
+        value *rows = NULL;
+        strbuf out = STRBUF_INIT;
+        int ret = ls_rows(a, &rows);
+
+        if (ret == 0 && (a->kind == PM2_IDS ? pm2_ids(rows, a->app, &out) : pm2_pids(rows, a->app, &out)) < 0) {
                 fprintf(stderr, "pm2: pmgen ls --json is not in the expected shape\n");
                 ret = EXIT_SYSTEM;
         }
@@ -788,6 +933,10 @@ int pm2_main(int argc, char **argv) {
                 break;
         case PM2_SIGNAL:
                 ret = do_signal(&a);
+                break;
+        case PM2_IDS:
+        case PM2_PIDS:
+                ret = do_ids(&a);
                 break;
         case PM2_FILE:
         case PM2_FILE_APPS:

@@ -26,6 +26,8 @@ typedef enum pm2_kind {
         PM2_JLIST,     /* pmgen ls --json in PM2's shape */
         PM2_SIGNAL,    /* send `signal` to every running instance of `app` (by_id: to process `app`, a pm_id) */
         PM2_ID,        /* run pmgen with argv once argv[id_at], a pm_id, is made APP@N (id_app: APP) */
+        PM2_IDS,       /* print the pm_ids of `app` (pm2_ids) */
+        PM2_PIDS,      /* print the pids of `app`, or of every instance when app is NULL (pm2_pids) */
         PM2_NOTE,      /* nothing to do under systemd: print message, exit 0 */
         PM2_ERROR,     /* print message, exit 2 */
         PM2_VERSION,
@@ -42,7 +44,7 @@ typedef struct pm2_action {
         const char *then;    /* "reload", "restart", "stop", "delete" */
         const char *profile; /* --env */
         const char *only;    /* --only */
-        const char *app;     /* PM2_SIGNAL */
+        const char *app;     /* PM2_SIGNAL, PM2_IDS, PM2_PIDS (NULL: every app) */
         int signal;          /* PM2_SIGNAL */
         bool by_id;          /* PM2_SIGNAL: app is a pm_id */
         int id_at;           /* PM2_ID: the argv index of the pm_id */
@@ -66,6 +68,14 @@ int pm2_signal_number(const char *s);
  * instances by number), as jlist prints it. The row's "APP@N" (app_only: "APP") into out; -ENOENT when
  * there is no such row, -EINVAL when rows is not that shape. Pure. */
 int pm2_id_target(const value *ls, const char *id, bool app_only, strbuf *out);
+
+/* pm2 id APP: the pm_ids of APP's rows as PM2 prints them (node's console.log of an array): "[ 0, 1 ]\n",
+ * "[]\n" when there are none. 0, or -EINVAL (not that shape). Pure. */
+int pm2_ids(const value *ls, const char *name, strbuf *out);
+
+/* pm2 pid [APP]: the "pid" of APP's rows (of every row when app is NULL), one a line, 0 for an instance
+ * that is not running (as jlist shows it, and as PM2 prints a stopped process). 0, or -EINVAL. Pure. */
+int pm2_pids(const value *ls, const char *name, strbuf *out);
 
 /* The rows of `pmgen ls --json` (an array of objects) as PM2's jlist: one object
  * per instance with name, pm_id (the row's position), pid, monit.memory, monit.cpu,

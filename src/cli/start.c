@@ -31,12 +31,13 @@ static const char start_usage[] =
         "files (applied like `pmgen apply`); anything else names an app to start.\n"
         "\n"
         "PM2's flags: -i/--instances, -n/--name, --port, --env KEY=VALUE, --cwd, --interpreter,\n"
-        "--interpreter-args/--node-args, --max-memory-restart, -c/--cron, -w/--watch,\n"
-        "--ignore-watch, -o/--output, -e/--error, -l/--log, -m/--merge-logs, --time,\n"
+        "--interpreter-args/--node-args, --max-memory-restart, -c/--cron, --watch [PATHS],\n"
+        "--ignore-watch, -o/--output, -e/--error, -l/--log, --merge-logs, --disable-logs, --time,\n"
         "--restart-delay, --exp-backoff-restart-delay, --max-restarts, --min-uptime,\n"
-        "--kill-timeout, --listen-timeout, --wait-ready, --shutdown-with-message,\n"
-        "--no-autorestart, --stop-exit-codes, --namespace, --uid, --gid, --instance-var,\n"
-        "--source-map-support; pmgen's: --user, --dry-run, -q. See pmgen(1), start.\n";
+        "-k/--kill-timeout, --listen-timeout, --wait-ready, --shutdown-with-message,\n"
+        "--no-autorestart, --no-autostart, --stop-exit-codes, --namespace, --uid, --gid,\n"
+        "--instance-var, --source-map-support; pmgen's: --user, --dry-run, -q. -w is PM2's\n"
+        "--write and -m its --mini-list (accepted, no effect). See pmgen(1), start.\n";
 
 static bool regular_file(const char *path) {
         struct stat st;

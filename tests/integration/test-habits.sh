@@ -232,6 +232,24 @@ sandbox_exec sed -i 's/web v1/web v2/' "$SRV/ecosystem.config.js"
 p2 reload2 reload ecosystem.config.js --env production || { show reload2; fail "reload FILE (changed)" "exit $?"; }
 got=$(answers "$WEB" 20 | paste -sd , -)
 [ "$got" = "0 web v2 production,1 web v2 production" ] && pass "reload with a changed env" "$got" || fail "reload with a changed env" "$got"
+m0=$(unit_prop web@0.service MainPID) m1=$(unit_prop web@1.service MainPID) mj=$(unit_prop jobs@0.service MainPID)
+p2 sor startOrRestart ecosystem.config.js --env production || { show sor; fail "startOrRestart" "exit $?"; }
+n0=$(unit_prop web@0.service MainPID) n1=$(unit_prop web@1.service MainPID) nj=$(unit_prop jobs@0.service MainPID)
+if instances_are web 2 && instances_are jobs 1 && [ "$n0" != "$m0" ] && [ "$n1" != "$m1" ] && [ "$nj" != "$mj" ]; then
+        pass "startOrRestart ecosystem.config.js" "MainPIDs web@0 $m0 → $n0, web@1 $m1 → $n1, jobs@0 $mj → $nj"
+else
+        show sor
+        fail "startOrRestart ecosystem.config.js" "MainPIDs web@0 $m0 → $n0, web@1 $m1 → $n1, jobs@0 $mj → $nj"
+fi
+before=$(app_pids web 2)
+p2 sogr startOrGracefulReload ecosystem.config.js --env production || { show sogr; fail "startOrGracefulReload" "exit $?"; }
+after=$(app_pids web 2)
+if instances_are web 2 && [ -n "$after" ] && ! grep -qw -F -e "${before%% *}" -e "${before##* }" <<<"$after"; then
+        pass "startOrGracefulReload ecosystem.config.js" "web's app processes replaced: $before → $after"
+else
+        show sogr
+        fail "startOrGracefulReload ecosystem.config.js" "$before → $after"
+fi
 
 # --only: web's processes replaced, jobs untouched (its declaration kept as it was).
 jobs_main=$(unit_prop jobs@0.service MainPID) jobs_pid=$(app_pids jobs 1)
@@ -279,6 +297,35 @@ p2 logs logs web --lines 5 --nostream || fail "logs --nostream" "exit $?"
         { show logs; fail "logs --nostream" "no line of web"; }
 p2 describe describe web || fail "describe" "exit $?"
 grep -q "web@0" "$T_WORK/describe.out" && pass "describe web" "names its units" || { show describe; fail "describe web" "no unit"; }
+for c in list status; do
+        if p2 "$c" "$c" && grep -qw web "$T_WORK/$c.out" && grep -qw jobs "$T_WORK/$c.out" && grep -qw api "$T_WORK/$c.out" &&
+                instances_are web 3 && instances_are jobs 1 && instances_are api 2; then
+                pass "pm2 $c" "exit 0; names web, jobs and api, whose instances systemd runs"
+        else
+                show "$c"
+                fail "pm2 $c" "no row of web, jobs or api"
+        fi
+done
+wp=$(box_children "$(unit_prop web@0.service MainPID)")
+p2 env env web || fail "pm2 env web" "exit $?"
+if [ -n "$wp" ] && grep -q "^web@0.service, pid $wp " "$T_WORK/env.out" && grep -q "^NODE_APP_INSTANCE=0 " "$T_WORK/env.out" &&
+        grep -q "^GREETING=\*\*\*\* *declared" "$T_WORK/env.out" &&
+        sandbox_sh 'tr "\0" "\n" </proc/"$1"/environ' "$wp" | grep -qx "NODE_APP_INSTANCE=0" &&
+        sandbox_sh 'tr "\0" "\n" </proc/"$1"/environ' "$wp" | grep -qx "GREETING=web v2"; then
+        pass "pm2 env web" "web@0's app (pid $wp, the shim's child): NODE_APP_INSTANCE=0 and GREETING (masked, declared), as its /proc environ has them"
+else
+        show env
+        fail "pm2 env web" "app pid $wp"
+fi
+want=$(sandbox_exec pm2 jlist | jq -r '[.[] | select(.name == "web") | .pm_id] | "[ " + (map(tostring) | join(", ")) + " ]"')
+p2 id id web || fail "pm2 id web" "exit $?"
+[ "$(cat "$T_WORK/id.out")" = "$want" ] && [ "$want" != "[  ]" ] && pass "pm2 id web" "$want, the pm_ids jlist gives web's rows" ||
+        { show id; fail "pm2 id web" "want $want"; }
+p2 pid pid web || fail "pm2 pid web" "exit $?"
+want=$(app_pids web 3)
+[ "$(paste -sd ' ' "$T_WORK/pid.out")" = "$want" ] && [[ $want =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]] &&
+        pass "pm2 pid web" "$want: the children of web@0..2's MainPIDs (systemctl show)" ||
+        { show pid; fail "pm2 pid web" "want $want"; }
 for c in save resurrect "startup systemd" unstartup update flush reloadLogs; do
         # shellcheck disable=SC2086
         if p2 note $c && grep -q "^pm2 ${c%% *}: " "$T_WORK/note.out"; then
@@ -325,6 +372,30 @@ rc=0
 p2 unknown deploy production update || rc=$?
 [ "$rc" = 2 ] && grep -q "deploy tool" "$T_WORK/unknown.out" && pass "pm2 deploy" "exit 2, names the way: $(cat "$T_WORK/unknown.out")" ||
         fail "pm2 deploy" "exit $rc"
+p2 deljobs delete jobs || { show deljobs; fail "pm2 delete jobs" "exit $?"; }
+if [ "$(unit_prop jobs@0.service LoadState)" = not-found ] && [ "$(unit_prop jobs.target LoadState)" = not-found ] &&
+        ! grep -qx "\[jobs\]" <<<"$(sandbox_exec cat /etc/pmgen/ecosystem.config.ini)" && instances_are web 3; then
+        pass "pm2 delete jobs" "jobs@0 and jobs.target not-found, [jobs] gone from the declaration; web still runs"
+else
+        show deljobs
+        fail "pm2 delete jobs" "jobs@0 $(unit_prop jobs@0.service LoadState), jobs.target $(unit_prop jobs.target LoadState)"
+fi
+p2 kill kill || { show kill; fail "pm2 kill" "exit $?"; }
+all_down() {
+        local u
+        for u in web@0 web@1 web@2 api@0 api@1; do
+                [ "$(unit_prop "$u.service" ActiveState)" = inactive ] || return 1
+        done
+}
+if all_down; then
+        pass "pm2 kill" "web@0..2 and api@0..1 inactive"
+else
+        show kill
+        fail "pm2 kill" "web@0 $(unit_prop web@0.service ActiveState), api@0 $(unit_prop api@0.service ActiveState)"
+fi
+p2 startall start all || { show startall; fail "pm2 start all" "exit $?"; }
+wait_until 20 instances_are api 2 && instances_are web 3 && pass "pm2 start all" "api 2 and web 3 active again" ||
+        { show startall; fail "pm2 start all" "api@0 $(unit_prop api@0.service ActiveState)"; }
 p2 delete delete ecosystem.config.js || { show delete; fail "delete FILE" "exit $?"; }
 gone() { [ "$(unit_prop web@0.service LoadState)" = not-found ] && [ "$(unit_prop jobs@0.service LoadState)" = not-found ]; }
 if gone && ! sandbox_exec test -e /etc/pmgen/ecosystem.config.ini && instances_are api 2; then

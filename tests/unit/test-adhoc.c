@@ -124,7 +124,7 @@ static void test_ini(void **state) {
                 "GREETING = hello world\n",
                 NULL);
         ini_one((const char *[]){ "app.js", "--name=w", "--interpreter", "none", "--node-args", "--max-old-space-size=64 --trace",
-                                  "-w", "--no-autorestart", "--", "--flag", "two words", "x;y", NULL },
+                                  "--watch", "--no-autorestart", "--", "--flag", "two words", "x;y", NULL },
                 "[w]\nscript = /srv/app/app.js\ncwd = /srv/app\ninterpreter = none\n"
                 "interpreter_args = --max-old-space-size=64 --trace\nwatch = true\nautorestart = false\n"
                 "args = --flag \"two words\" x;y\n",
@@ -132,6 +132,21 @@ static void test_ini(void **state) {
         /* a later flag replaces an earlier one; -f and --update-env are accepted */
         ini_one((const char *[]){ "app.js", "-i", "2", "-i4", "-f", "--update-env", "--kill-timeout", "3s", NULL },
                 "[app]\nscript = /srv/app/app.js\ncwd = /srv/app\ninstances = 4\nexec_mode = cluster\nkill_timeout = 3s\n", NULL);
+        /* --watch [PATHS]: PM2's optional value (after the script; commas separate paths) */
+        ini_one((const char *[]){ "app.js", "--watch", "src,lib", NULL },
+                "[app]\nscript = /srv/app/app.js\ncwd = /srv/app\nwatch = src lib\n", NULL);
+        ini_one((const char *[]){ "app.js", "--watch=src", "-i", "2", NULL },
+                "[app]\nscript = /srv/app/app.js\ncwd = /srv/app\nwatch = src\ninstances = 2\nexec_mode = cluster\n", NULL);
+        ini_one((const char *[]){ "--watch", "app.js", NULL }, "[app]\nscript = /srv/app/app.js\ncwd = /srv/app\nwatch = true\n",
+                NULL);
+        /* PM2's short forms: -k kill timeout, -c cron, -a update-env; -w (--write) and -m (--mini-list) change nothing */
+        ini_one((const char *[]){ "app.js", "-k", "5000", "-c", "0 4 * * *", "-a", "-w", "-m", "--sort", "name:asc",
+                                  "--watch-delay", "100", NULL },
+                "[app]\nscript = /srv/app/app.js\ncwd = /srv/app\nkill_timeout = 5000\ncron_restart = 0 4 * * *\n", NULL);
+        ini_one((const char *[]){ "app.js", "--no-autostart", "--disable-logs", "--merge-logs", NULL },
+                "[app]\nscript = /srv/app/app.js\ncwd = /srv/app\nautostart = false\ndisable_logs = true\n"
+                "merge_logs = true\n",
+                NULL);
         /* log files relative to the working directory, as PM2 takes them */
         ini_one((const char *[]){ "app.js", "-e", "err.log", "-o", "/var/log/out.log", "-l", "logs/all.log", NULL },
                 "[app]\nscript = /srv/app/app.js\ncwd = /srv/app\nerror_file = /srv/app/err.log\n"
@@ -157,7 +172,17 @@ static void test_ini(void **state) {
         ini_one((const char *[]){ "app.js", "--bogus", NULL }, NULL, "unknown option --bogus");
         ini_one((const char *[]){ "app.js", "--only", "a", NULL }, NULL, "--only does not go with a script");
         ini_one((const char *[]){ "app.js", "other.js", NULL }, NULL, "one SCRIPT, FILE or APP at a time");
-        ini_one((const char *[]){ "app.js", "--watch=yes", NULL }, NULL, "--watch takes no value");
+        ini_one((const char *[]){ "app.js", "--watch=,", NULL }, NULL, "--watch: expected paths");
+        ini_one((const char *[]){ "app.js", "-p", "app.pid", NULL }, NULL, "systemctl show -p MainPID");
+        ini_one((const char *[]){ "app.js", "--pid", "app.pid", NULL }, NULL, "systemctl show -p MainPID");
+        ini_one((const char *[]){ "app.js", "--hp", "/home/www", NULL }, NULL, "a startup option");
+        ini_one((const char *[]){ "app.js", "--wait-ip", NULL }, NULL, "network-online.target");
+        ini_one((const char *[]){ "app.js", "--service-name", "x", NULL }, NULL, "a startup option");
+        ini_one((const char *[]){ "app.js", "--v8", NULL }, NULL, "metrics module");
+        ini_one((const char *[]){ "app.js", "--event-loop-inspector", NULL }, NULL, "metrics module");
+        ini_one((const char *[]){ "app.js", "--trace", NULL }, NULL, "tracing module");
+        ini_one((const char *[]){ "app.js", "--attach", NULL }, NULL, "`pmgen logs NAME -f`");
+        ini_one((const char *[]){ "app.js", "-m", "x", NULL }, NULL, "one SCRIPT, FILE or APP at a time");
         ini_one((const char *[]){ "app.js", "--name", NULL }, NULL, "--name needs a value");
         ini_one((const char *[]){ "api", "-i", "2", NULL }, NULL, "names an app (`pmgen scale APP N`");
         ini_one((const char *[]){ "api", "--", "x", NULL }, NULL, "arguments after -- go to a script");

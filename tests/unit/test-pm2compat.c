@@ -36,12 +36,16 @@ static void map_one(const char *line, bool user, const char *want) {
         case PM2_JLIST:
         case PM2_SIGNAL:
         case PM2_ID:
+        case PM2_IDS:
+        case PM2_PIDS:
                 if (a.kind == PM2_JLIST)
                         strbuf_adds(&got, a.pretty ? "PRETTY " : "JLIST ");
                 if (a.kind == PM2_SIGNAL)
                         strbuf_addf(&got, "SIGNAL %d %s%s ", a.signal, a.by_id ? "id " : "", a.app);
                 if (a.kind == PM2_ID)
                         strbuf_addf(&got, "ID %s%s ", a.argv[a.id_at], a.id_app ? " app" : "");
+                if (a.kind == PM2_IDS || a.kind == PM2_PIDS)
+                        strbuf_addf(&got, "%s %s ", a.kind == PM2_IDS ? "IDS" : "PIDS", a.app ? a.app : "*");
                 for (int i = 0; i < a.argc; i++)
                         strbuf_addf(&got, "%s%s", i ? " " : "", a.argv[i]);
                 assert_null(a.argv[a.argc]);
@@ -96,7 +100,20 @@ static void test_map(void **state) {
         map_one("pm2 status", false, "pmgen ls");
         map_one("pm2 describe api", false, "pmgen describe api");
         map_one("pm2 show api", false, "pmgen describe api");
-        map_one("pm2 env api", false, "pmgen describe api");
+        map_one("pm2 env api", false, "pmgen env api");
+        map_one("pm2 env api", true, "pmgen env api --user");
+        map_one("pm2 id api", false, "IDS api pmgen ls --json");
+        map_one("pm2 pid api", true, "PIDS api pmgen ls --json --user");
+        map_one("pm2 pid", false, "PIDS * pmgen ls --json");
+        map_one("pm2 id", false, "ERROR pm2 id: expected one app name");
+        map_one("pm2 pid a b", false, "ERROR pm2 pid: expected at most one app name");
+        map_one("pm2 imonit", false, "pmgen monit");
+        map_one("pm2 examples", false, "HELP");
+        map_one("pm2 restart api -a", false, "pmgen restart api --update-env");
+        map_one("pm2 logs api --timestamp --nostream", false, "pmgen logs api --time");
+        map_one("pm2 logs api --timestamp HH:mm --nostream", false, "pmgen logs api --time");
+        map_one("pm2 logs --timestamp=YYYY api", false, "pmgen logs api --follow --time");
+        map_one("pm2 logs api -n 5 --nostream", false, "pmgen logs api --lines 5");
         map_one("pm2 scale api 4", false, "pmgen scale api 4");
         map_one("pm2 scale api +2", false, "pmgen scale api +2");
         map_one("pm2 logs", false, "pmgen logs --follow");
@@ -123,9 +140,13 @@ static void test_map(void **state) {
         map_one("pm2 startup systemd -u www --hp /home/www", false, "NOTE pm2 startup: nothing to install");
         map_one("pm2 unstartup", false, "NOTE pm2 unstartup: nothing to remove");
         map_one("pm2 update", false, "NOTE pm2 update: nothing to update");
-        map_one("pm2 flush", false, "NOTE pm2 flush: the logs are in the journal");
-        map_one("pm2 flush api", false, "NOTE pm2 flush:");
-        map_one("pm2 reloadLogs", false, "NOTE pm2 reloadLogs: journald needs no log reopening");
+        map_one("pm2 flush", false, "NOTE pm2 flush: nothing flushed: the journal rotates by itself");
+        map_one("pm2 flush api", false, "NOTE pm2 flush: nothing flushed");
+        map_one("pm2 reloadLogs", false, "NOTE pm2 reloadLogs: nothing to reopen: journald");
+        map_one("pm2 reloadLogsSilently", false, "NOTE pm2 reloadLogsSilently: nothing to reopen");
+        map_one("pm2 cleardump", false, "NOTE pm2 cleardump: nothing to clear");
+        map_one("pm2 dump", false, "NOTE pm2 dump: nothing to save");
+        map_one("pm2 deepUpdate", false, "NOTE pm2 deepUpdate: nothing to update");
         /* version and help */
         map_one("pm2 -v", false, "VERSION");
         map_one("pm2 --version", false, "VERSION");
@@ -140,7 +161,7 @@ static void test_map(void **state) {
         map_one("pm2 restart 1 --update-env", false, "ID 1 pmgen restart 1 --update-env");
         map_one("pm2 logs 2 --lines 5 --nostream", false, "ID 2 pmgen logs 2 --lines 5");
         map_one("pm2 describe 4", false, "ID 4 app pmgen describe 4");
-        map_one("pm2 env 4", false, "ID 4 app pmgen describe 4");
+        map_one("pm2 env 4", false, "ID 4 app pmgen env 4");
         map_one("pm2 sendSignal SIGHUP 2", false, "SIGNAL 1 id 2 pmgen ls --json");
         map_one("pm2 delete 0", false, "ERROR pm2 delete 0: pmgen deletes whole apps");
         map_one("pm2 del 0", false, "ERROR pm2 del 0: pmgen deletes whole apps");
@@ -150,6 +171,34 @@ static void test_map(void **state) {
         map_one("pm2 deploy production update", false, "ERROR pm2 deploy: not under pmgen");
         map_one("pm2 module:install pm2-logrotate", false, "ERROR pm2 module:install: not under pmgen");
         map_one("pm2 frobnicate", false, "ERROR pm2 frobnicate: unknown command; pmgen-pm2(1)");
+        /* every other command of PM2 names the pmgen or systemd way */
+        {
+                static const char *const cmds[] = {
+                        "get", "unset", "multiset", "set", "conf", "config", "send", "logrotate", "monitor", "unmonitor",
+                        "open", "sysmonit", "slist", "sysinfos", "pull", "forward", "backward", "profile:mem",
+                        "profile:cpu", "create", "inspect", "package", "publish", "module:update", "module:generate",
+                        "module:publish", "module:uninstall", "uninstall", "install", "expose", "register", "plus",
+                        "link", "unlink", "login", "logout", "reset", "trigger", "report", "ecosystem", "init", "attach",
+                        "autoinstall", "serve", "deploy",
+                };
+                char line[64], want[64];
+
+                for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+                        snprintf(line, sizeof(line), "pm2 %s x", cmds[k]);
+                        snprintf(want, sizeof(want), "ERROR pm2 %s: not under pmgen: ", cmds[k]);
+                        map_one(line, false, want);
+                }
+        }
+        map_one("pm2 reset api", false, "ERROR pm2 reset: not under pmgen: restart counts are systemd's NRestarts");
+        map_one("pm2 logrotate", false, "ERROR pm2 logrotate: not under pmgen: the journal rotates itself");
+        map_one("pm2 restart api --name x", false, "ERROR pm2 restart --name: only `pm2 start SCRIPT --name NAME`");
+        map_one("pm2 reload api -i 4", false, "ERROR pm2 reload -i: change an app's instances with `pm2 scale APP N`");
+        map_one("pm2 startOrRestart ecosystem.config.js --watch", false, "ERROR pm2 startOrRestart --watch: declare watch");
+        map_one("pm2 startOrReload ecosystem.config.js --watch", false, "ERROR pm2 startOrReload --watch: declare watch");
+        map_one("pm2 startOrGracefulReload ecosystem.config.js --no-watch", false,
+                "ERROR pm2 startOrGracefulReload --watch: declare watch");
+        map_one("pm2 logs api --out", false, "ERROR pm2 logs --out: the journal does not record which stream");
+        map_one("pm2 restart api --timestamp", false, "ERROR pm2 restart: option --timestamp goes with pm2 logs");
         map_one("pm2 stop", false, "ERROR pm2 stop: expected one app name");
         map_one("pm2 stop api --bogus", false, "ERROR pm2 stop: option --bogus has no pmgen counterpart");
         map_one("pm2 restart api --watch", false, "ERROR pm2 restart --watch: declare watch");
@@ -280,12 +329,46 @@ static void test_id_target(void **state) {
         strbuf_free(&sb);
 }
 
+/* pm2 id APP and pm2 pid [APP] read the same rows as jlist. */
+static void test_ids_pids(void **state) {
+        value *rows = json("[{\"app\":\"api\",\"instance\":\"0\",\"pid\":4242},{\"app\":\"worker\",\"instance\":\"0\","
+                           "\"pid\":77},{\"app\":\"api\",\"instance\":\"1\",\"pid\":0},"
+                           "{\"app\":\"api\",\"instance\":\"2\",\"pid\":null}]");
+        strbuf sb = STRBUF_INIT;
+
+        (void) state;
+        assert_int_equal(pm2_ids(rows, "api", &sb), 0);
+        assert_string_equal(strbuf_str(&sb), "[ 0, 2, 3 ]\n");
+        strbuf_truncate(&sb, 0);
+        assert_int_equal(pm2_ids(rows, "worker", &sb), 0);
+        assert_string_equal(strbuf_str(&sb), "[ 1 ]\n");
+        strbuf_truncate(&sb, 0);
+        assert_int_equal(pm2_ids(rows, "nope", &sb), 0);
+        assert_string_equal(strbuf_str(&sb), "[]\n");
+        strbuf_truncate(&sb, 0);
+        assert_int_equal(pm2_pids(rows, "api", &sb), 0);
+        assert_string_equal(strbuf_str(&sb), "4242\n0\n0\n");
+        strbuf_truncate(&sb, 0);
+        assert_int_equal(pm2_pids(rows, NULL, &sb), 0);
+        assert_string_equal(strbuf_str(&sb), "4242\n77\n0\n0\n");
+        strbuf_truncate(&sb, 0);
+        assert_int_equal(pm2_pids(rows, "nope", &sb), 0);
+        assert_string_equal(strbuf_str(&sb), "");
+        value_free(rows);
+        rows = json("[{\"instance\":\"0\"}]");
+        assert_int_equal(pm2_ids(rows, "api", &sb), -EINVAL);
+        assert_int_equal(pm2_pids(rows, NULL, &sb), -EINVAL);
+        value_free(rows);
+        strbuf_free(&sb);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_map),
                 cmocka_unit_test(test_signals),
                 cmocka_unit_test(test_jlist),
                 cmocka_unit_test(test_id_target),
+                cmocka_unit_test(test_ids_pids),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
