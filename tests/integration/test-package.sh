@@ -7,6 +7,8 @@
 #   - `dpkg -i` installs it in a box (whose root is an overlay of the host, so the dependencies are there);
 #     `dpkg -L pmgen` lists pmgen, the generators, pmgen-shim, libpmgen-bind.so, the Node preload, the
 #     units, the man pages (pmgen-generator(8) too), both completions and the examples, each at its place;
+#   - its postinst applies /usr/lib/sysctl.d/60-pmgen.conf: net.ipv4.tcp_migrate_req goes from 0 to 1 (the box
+#     shares the host's network namespace; the host's value is put back in every case);
 #   - the example app, copied from /usr/share/doc/pmgen/examples to /srv/hello, goes up with the installed
 #     /usr/bin/pmgen apply --env production: the installed generator makes its units in
 #     /run/systemd/generator, their main process is the installed /usr/libexec/pmgen/pmgen-shim, both
@@ -86,12 +88,28 @@ if sandbox_exec test -e /usr/sbin/policy-rc.d; then
         info "removing /usr/sbin/policy-rc.d in the box (it forbids maintainer scripts to touch units)"
         sandbox_exec rm -f /usr/sbin/policy-rc.d
 fi
+[ -z "$MIGRATE_REQ_WAS" ] || echo 0 >"$MIGRATE_REQ" || fatal "sysctl" "cannot write 0 to $MIGRATE_REQ"
 t0=$SECONDS
 if ! sandbox_exec env DEBIAN_FRONTEND=noninteractive dpkg -i "$DEB" >"$T_WORK/dpkg-i.log" 2>&1; then
         sed 's/^/   | /' "$T_WORK/dpkg-i.log"
         fatal "dpkg -i" "could not install $DEB"
 fi
 pass "dpkg -i" "$(basename "$DEB") in $((SECONDS - t0)) s"
+
+# The postinst applies /usr/lib/sysctl.d/60-pmgen.conf (net.ipv4.tcp_migrate_req=1). The box shares the
+# host's network namespace: the value was 0 before dpkg -i (set above; apply-lib.sh's restore_migrate_req
+# puts the host's back, here and in the exit trap), and pmgen apply, which also turns it on, has not run yet.
+if [ -n "$MIGRATE_REQ_WAS" ]; then
+        migrate=$(cat "$MIGRATE_REQ")
+        restore_migrate_req
+        if [ "$migrate" = 1 ]; then
+                pass "postinst applies 60-pmgen.conf" "net.ipv4.tcp_migrate_req 0 → 1 (the host's $MIGRATE_REQ_WAS put back)"
+        else
+                fail "postinst applies 60-pmgen.conf" "net.ipv4.tcp_migrate_req is $migrate after dpkg -i, expected 1"
+        fi
+else
+        info "this kernel has no $MIGRATE_REQ (Linux 5.14 or later): the postinst's sysctl is not checked"
+fi
 
 # The unit and generator directories are pkg-config's (Debian 12: /lib/systemd/...).
 unitdir=$(pkg-config --variable=systemdsystemunitdir systemd)
