@@ -4,8 +4,8 @@
 #   make demo       build, compile contrib/examples/ecosystem.config.js and run it in a throwaway systemd
 #   make bench      pmgen against PM2 and bare node, side by side (tests/bench/run.sh; as root, ~15 min;
 #                   BENCH_QUICK=1 for a smoke run)
-#   make check      unit, golden, bad-input, shim (valgrind), fuzz smoke, man lint, completions and sandbox
-#                   integration tests (the Debian package's included)
+#   make check      unit, golden, bad-input, shim (valgrind), fuzz smoke, man lint, completions, install
+#                   paths and sandbox integration tests (the Debian package's included)
 #   make fuzz       run the libFuzzer harnesses for FUZZ_SECONDS each (clang)
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make deb        the Debian package (pkg/deb/, dpkg-buildpackage) into build/deb/, checked by lintian if installed
@@ -73,16 +73,29 @@ FUZZ_SMOKE_SECONDS ?= 15
 
 .DELETE_ON_ERROR:
 .PHONY: all deps demo check check-unit check-golden check-bad check-shim check-verify check-man check-completions \
-        check-fuzz check-integration fuzz install uninstall clean golden-update
+        check-install check-fuzz check-integration fuzz install uninstall clean golden-update
 
 all: $(B)/pmgen $(B)/pmgen-shim $(B)/libpmgen-bind.so $(B)/san/pmgen
 
-$(B)/%.o: %.c
+# The compiled-in paths (PATHS) depend on PREFIX, LIBEXECDIR, DATADIR and SYSCONFDIR, which `make install`
+# may set: $(B)/paths.flags holds the PATHS of the last build and is rewritten when they differ, and whatever
+# is compiled with PATHS depends on it, so `make && make install PREFIX=/usr` rebuilds and installs a pmgen
+# that looks for /usr/libexec/pmgen/pmgen-shim. (Compared as make reads this file, so `make -n` tells.)
+ifneq ($(strip $(shell cat $(B)/paths.flags 2>/dev/null)),$(strip $(PATHS)))
+$(B)/paths.flags: FORCE
+endif
+$(B)/paths.flags:
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(subst ','\'',$(strip $(PATHS)))' >$@
+.PHONY: FORCE
+FORCE:
+
+$(B)/%.o: %.c $(B)/paths.flags
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/san/%.o: %.c
+$(B)/san/%.o: %.c $(B)/paths.flags
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	@$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
@@ -101,7 +114,7 @@ $(B)/san/pmgen: $(CLI_SRC:%.c=$(B)/san/%.o) $(B)/san/libpmgen.a
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_SD)
 
 # LD_PRELOAD library for cluster-mode apps without a declared port (src/preload/bind.c).
-$(B)/libpmgen-bind.so: src/preload/bind.c src/preload/bind-proto.h
+$(B)/libpmgen-bind.so: src/preload/bind.c src/preload/bind-proto.h $(B)/paths.flags
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	@$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,-z,defs -o $@ src/preload/bind.c -ldl -lpthread $(LDFLAGS)
@@ -110,12 +123,12 @@ $(B)/libpmgen-bind.so: src/preload/bind.c src/preload/bind-proto.h
 $(B)/pmgen-shim: $(SHIM_OBJ) $(B)/src/health.o $(B)/src/wedge.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS_SD) $(LDFLAGS)
 
-$(B)/san/tests/%: tests/unit/%.c $(B)/san/libpmgen.a $(SAN_CLI_OBJ)
+$(B)/san/tests/%: tests/unit/%.c $(B)/san/libpmgen.a $(SAN_CLI_OBJ) $(B)/paths.flags
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	@$(CC) $(SAN_CFLAGS) -MMD -MP -o $@ $< $(SAN_CLI_OBJ) $(B)/san/libpmgen.a $(LIBS_CORE) $(LIBS_SD) -lcmocka
 
-$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(B)/paths.flags
 	@mkdir -p $(@D)
 	$(CLANG) $(WARN) $(INI_PIN) $(PATHS) -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(CORE_SRC) $(LIBS_CORE)
@@ -123,8 +136,8 @@ $(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
 deps:
 	@tests/deps.sh
 
-check: deps all check-unit check-golden check-bad check-shim check-verify check-man check-completions check-fuzz \
-       check-integration
+check: deps all check-unit check-golden check-bad check-shim check-verify check-man check-completions check-install \
+       check-fuzz check-integration
 	@echo "make check: all passed"
 
 check-unit: $(UNIT_TESTS)
@@ -151,6 +164,10 @@ check-man:
 
 check-completions:
 	tests/completions.sh
+
+# `make install PREFIX=/usr DESTDIR=...` from a /usr/local build: a build of its own in a temporary directory
+check-install:
+	tests/install-paths.sh
 
 check-fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do n=$${f##*/}; echo "== $$n ($(FUZZ_SMOKE_SECONDS)s)"; \
@@ -238,7 +255,7 @@ deb:
 	else echo "lintian is not installed: the package was not checked (apt-get install lintian)"; fi
 
 # rpmbuild checks BuildRequires against the rpm database, which is empty on Debian: there, --nodeps (the
-# build dependencies are Debian's, from tests/deps.sh).
+# build dependencies are Debian's, from tests/deps.sh). RPMBUILD_FLAGS='--without check' skips the unit tests.
 rpm:
 	@command -v rpmbuild >/dev/null || { echo "make rpm: needs rpmbuild (Debian: apt-get install rpm)" >&2; exit 1; }
 	rm -rf $(RPM_TOP)
@@ -247,7 +264,7 @@ rpm:
 	tar -C $(RPM_TOP) -czf $(RPM_TOP)/SOURCES/pmgen-$(VERSION).tar.gz pmgen-$(VERSION)
 	rm -rf $(RPM_TOP)/pmgen-$(VERSION)
 	rpmbuild -bb --define '_topdir $(abspath $(RPM_TOP))' --define 'pmgen_version $(VERSION)' \
-		$$(rpm -q rpm >/dev/null 2>&1 || echo --nodeps) pkg/rpm/pmgen.spec
+		$$(rpm -q rpm >/dev/null 2>&1 || echo --nodeps) $(RPMBUILD_FLAGS) pkg/rpm/pmgen.spec
 	@find $(RPM_TOP)/RPMS -name '*.rpm'
 
 clean:

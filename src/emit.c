@@ -458,8 +458,9 @@ int emit_app(const app_plan *p, const emit_opts *o, out_files *f, diag_list *dl)
                 diag_warning(dl, app_loc(a, a->user ? "user" : "group"),
                              "app '%s': user and group are ignored for the user manager (it runs apps as its own user)",
                              a->name);
-        else if (a->user && strcmp(a->user, "root") == 0)
-                diag_warning(dl, app_loc(a, "user"), "app '%s' runs as root: give it a user of its own", a->name);
+        else if (model_user_is_root(a->user))
+                diag_warning(dl, app_loc(a, "user"), "app '%s' runs as root%s: give it a user of its own", a->name,
+                             strcmp(a->user, "root") == 0 ? "" : " (uid 0)");
         if (a->sticky_ip && !p->socket && !p->bind_preload)
                 diag_warning(dl, app_loc(a, "sticky"), "app '%s': sticky applies to cluster mode (a port shared by "
                              "instances); ignored", a->name);

@@ -136,7 +136,7 @@ static bool overridden(const app *a, const char *directive) {
 
 void harden_render(strbuf *sb, const app *a, const strlist *rw_paths, const strlist *home_paths, bool user_manager) {
         unsigned level = a->hardening == HARDEN_STRICT ? L_STRICT : a->hardening == HARDEN_DEFAULT ? L_DEFAULT : 0;
-        bool root = a->user && strcmp(a->user, "root") == 0 && !user_manager;
+        bool root = model_user_is_root(a->user) && !user_manager;
         bool home = false;
 
         for (size_t i = 0; i < home_paths->n && !home; i++)

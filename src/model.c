@@ -20,6 +20,10 @@ static const value *get(const value *obj, const char *key) {
         return model_get(obj, key);
 }
 
+bool model_user_is_root(const char *user) {
+        return user && (strcmp(user, "root") == 0 || strcmp(user, "0") == 0);
+}
+
 loc app_loc(const app *a, const char *key) {
         const member *m = value_object_get(a->decl, key);
 

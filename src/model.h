@@ -145,6 +145,10 @@ void model_free(model *m);
 /* Where the key was declared in the app (its value), else the app object itself. */
 loc app_loc(const app *a, const char *key);
 
+/* Whether a `user` value names root: "root" or uid 0 ("0", as systemd's User= takes a uid; systemd refuses
+ * leading zeros). Pure: no user database is read. */
+bool model_user_is_root(const char *user);
+
 /* Parsers shared with plan.c and the tests. 0 or -EINVAL. */
 int parse_duration_ms(const char *s, uint64_t *ret); /* "1500", "10s", "5m", "1h" */
 int parse_size(const char *s, uint64_t *ret);        /* "512", "300K", "200M", "1G" */

@@ -7,6 +7,8 @@
 #   - `dpkg -i` installs it in a box (whose root is an overlay of the host, so the dependencies are there);
 #     `dpkg -L pmgen` lists pmgen, the generators, pmgen-shim, libpmgen-bind.so, the Node preload, the
 #     units, the man pages (pmgen-generator(8) too), both completions and the examples, each at its place;
+#   - its postinst applies /usr/lib/sysctl.d/60-pmgen.conf: net.ipv4.tcp_migrate_req goes from 0 to 1 (the box
+#     shares the host's network namespace; the host's value is put back in every case);
 #   - the example app, copied from /usr/share/doc/pmgen/examples to /srv/hello, goes up with the installed
 #     /usr/bin/pmgen apply --env production: the installed generator makes its units in
 #     /run/systemd/generator, their main process is the installed /usr/libexec/pmgen/pmgen-shim, both
@@ -14,7 +16,9 @@
 #   - the installed completions complete the running app's name (bash-completion's loader, zsh's fpath);
 #   - pmgen-pm2-compat makes /usr/bin/pm2 the alternative for pmgen-pm2 (pm2 jlist sees the app), and its
 #     removal takes the alternative away;
-#   - `dpkg -r pmgen` stops the app, removes the files and the generated units, and keeps /etc/pmgen.
+#   - `dpkg -r pmgen` stops the app, removes the files and the generated units, and keeps /etc/pmgen;
+#   - where rpmbuild is installed, `make rpm` builds pmgen and pmgen-pm2-compat, `rpm -qlp` lists each file at
+#     its place, the binary's compiled-in paths are /usr's and %post applies 60-pmgen.conf.
 # Port 18400.
 #
 # PMGEN_TEST_DEB=PATH installs that .deb instead of building one (e.g. one `make deb` made earlier in the
@@ -86,12 +90,28 @@ if sandbox_exec test -e /usr/sbin/policy-rc.d; then
         info "removing /usr/sbin/policy-rc.d in the box (it forbids maintainer scripts to touch units)"
         sandbox_exec rm -f /usr/sbin/policy-rc.d
 fi
+[ -z "$MIGRATE_REQ_WAS" ] || echo 0 >"$MIGRATE_REQ" || fatal "sysctl" "cannot write 0 to $MIGRATE_REQ"
 t0=$SECONDS
 if ! sandbox_exec env DEBIAN_FRONTEND=noninteractive dpkg -i "$DEB" >"$T_WORK/dpkg-i.log" 2>&1; then
         sed 's/^/   | /' "$T_WORK/dpkg-i.log"
         fatal "dpkg -i" "could not install $DEB"
 fi
 pass "dpkg -i" "$(basename "$DEB") in $((SECONDS - t0)) s"
+
+# The postinst applies /usr/lib/sysctl.d/60-pmgen.conf (net.ipv4.tcp_migrate_req=1). The box shares the
+# host's network namespace: the value was 0 before dpkg -i (set above; apply-lib.sh's restore_migrate_req
+# puts the host's back, here and in the exit trap), and pmgen apply, which also turns it on, has not run yet.
+if [ -n "$MIGRATE_REQ_WAS" ]; then
+        migrate=$(cat "$MIGRATE_REQ")
+        restore_migrate_req
+        if [ "$migrate" = 1 ]; then
+                pass "postinst applies 60-pmgen.conf" "net.ipv4.tcp_migrate_req 0 → 1 (the host's $MIGRATE_REQ_WAS put back)"
+        else
+                fail "postinst applies 60-pmgen.conf" "net.ipv4.tcp_migrate_req is $migrate after dpkg -i, expected 1"
+        fi
+else
+        info "this kernel has no $MIGRATE_REQ (Linux 5.14 or later): the postinst's sysctl is not checked"
+fi
 
 # The unit and generator directories are pkg-config's (Debian 12: /lib/systemd/...).
 unitdir=$(pkg-config --variable=systemdsystemunitdir systemd)
@@ -255,6 +275,63 @@ if sandbox_exec test -f /etc/pmgen/ecosystem.config.ini; then
         pass "declarations kept" "/etc/pmgen/ecosystem.config.ini stays for a reinstall"
 else
         fail "declarations kept" "/etc/pmgen/ecosystem.config.ini is gone"
+fi
+
+heading "the RPM packages (make rpm)"
+# rpmbuild (Debian's rpm package) builds pkg/rpm/pmgen.spec; the packages are listed, not installed.
+if ! command -v rpmbuild >/dev/null; then
+        info "rpmbuild is not installed: make rpm not checked (apt-get install rpm)"
+else
+        t0=$SECONDS
+        if ! make -C "$REPO" rpm RPMBUILD_FLAGS='--without check' >"$T_WORK/rpm.log" 2>&1; then
+                tail -n 40 "$T_WORK/rpm.log" | sed 's/^/   | /'
+                fail "make rpm" "failed (log: $T_WORK/rpm.log)"
+        else
+                rpms=("$REPO"/build/rpm/RPMS/*/pmgen-[0-9]*.rpm)
+                compat=("$REPO"/build/rpm/RPMS/*/pmgen-pm2-compat-[0-9]*.rpm)
+                if [ ! -f "${rpms[0]}" ] || [ ! -f "${compat[0]}" ]; then
+                        fail "make rpm" "expected pmgen and pmgen-pm2-compat in build/rpm/RPMS: $(find "$REPO/build/rpm/RPMS" -name '*.rpm')"
+                else
+                        pass "make rpm" "$(basename "${rpms[0]}") and $(basename "${compat[0]}") in $((SECONDS - t0)) s"
+                        rpm -qlp "${rpms[0]}" >"$T_WORK/rpm-ql.txt"
+                        missing=
+                        for f in /usr/bin/pmgen /usr/libexec/pmgen/pmgen-shim /usr/libexec/pmgen/libpmgen-bind.so \
+                                /usr/share/pmgen/node-preload.cjs /usr/lib/systemd/system-generators/pmgen-generator \
+                                /usr/lib/systemd/user-generators/pmgen-user-generator /usr/lib/systemd/system/pmgen.target \
+                                /usr/lib/systemd/system/pmgen-ns@.target /usr/lib/systemd/user/pmgen.target \
+                                /usr/lib/sysctl.d/60-pmgen.conf /usr/share/man/man1/pmgen.1 /usr/share/man/man5/pmgen.ini.5 \
+                                /usr/share/man/man8/pmgen-shim.8 /usr/share/man/man8/pmgen-generator.8 \
+                                /usr/share/man/man8/pmgen-user-generator.8 /usr/share/bash-completion/completions/pmgen; do
+                                # (man pages compressed or not: that is the distribution's brp-compress)
+                                grep -qE "^$f(\.gz|\.xz|\.bz2)?\$" "$T_WORK/rpm-ql.txt" || missing="$missing $f"
+                        done
+                        rpm -qlp "${compat[0]}" >"$T_WORK/rpm-ql-compat.txt"
+                        grep -qx /usr/bin/pmgen-pm2 "$T_WORK/rpm-ql-compat.txt" || missing="$missing /usr/bin/pmgen-pm2(compat)"
+                        grep -qE '^/usr/share/man/man1/pmgen-pm2\.1' "$T_WORK/rpm-ql-compat.txt" ||
+                                missing="$missing pmgen-pm2.1(compat)"
+                        if grep -qx /usr/bin/pmgen-pm2 "$T_WORK/rpm-ql.txt"; then missing="$missing (pmgen-pm2 in pmgen)"; fi
+                        if [ -z "$missing" ]; then
+                                pass "rpm -qlp" "$(grep -c . "$T_WORK/rpm-ql.txt") paths in pmgen: pmgen, pmgen-shim, the generators,\
+ the units, the man pages, 60-pmgen.conf; pmgen-pm2 in pmgen-pm2-compat"
+                        else
+                                fail "rpm -qlp" "missing or misplaced:$missing"
+                        fi
+                        # The compiled-in paths are the package's, and %post applies the sysctl file.
+                        mkdir -p "$T_WORK/rpm-root"
+                        # (rpm2archive comes with rpm; cpio may not be installed)
+                        rpm2archive -n - <"${rpms[0]}" | tar -C "$T_WORK/rpm-root" -xf - ./usr/bin/pmgen || :
+                        strings "$T_WORK/rpm-root/usr/bin/pmgen" >"$T_WORK/rpm-strings.txt" 2>&1 || :
+                        rpm -qp --scripts "${rpms[0]}" >"$T_WORK/rpm-scripts.txt" 2>&1 || :
+                        if grep -qx /usr/libexec/pmgen/pmgen-shim "$T_WORK/rpm-strings.txt" &&
+                                ! grep -q '^/usr/local/libexec' "$T_WORK/rpm-strings.txt" &&
+                                grep -q 'systemd-sysctl 60-pmgen.conf' "$T_WORK/rpm-scripts.txt"; then
+                                pass "rpm contents" "pmgen runs /usr/libexec/pmgen/pmgen-shim; %post applies 60-pmgen.conf"
+                        else
+                                fail "rpm contents" "$(grep -E 'pmgen-shim$' "$T_WORK/rpm-strings.txt" | tr '\n' ' ')" \
+                                        "$(grep sysctl "$T_WORK/rpm-scripts.txt" || echo 'no sysctl in %post')"
+                        fi
+                fi
+        fi
 fi
 
 t_finish

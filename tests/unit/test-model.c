@@ -254,6 +254,15 @@ static void test_hardening(void **state) {
                         "SystemCallFilter=~@privileged @resources @mount @swap @reboot @raw-io @module @obsolete @debug "
                         "@cpu-emulation @clock");
         test_unit_one("[api]\nscript = a.js\nuser = root\n", NULL, "api@.service", "ProtectSystem=strict");
+        /* uid 0 is root too */
+        test_unit_lacks("[api]\nscript = a.js\nuser = 0\n", "api@.service",
+                        "CapabilityBoundingSet=\nAmbientCapabilities=\n"
+                        "SystemCallFilter=~@privileged @resources @mount @swap @reboot @raw-io @module @obsolete @debug "
+                        "@cpu-emulation @clock");
+        test_unit_one("[api]\nscript = a.js\nuser = 0\n", NULL, "api@.service", "User=0");
+        /* another uid is not */
+        test_unit_one("[api]\nscript = a.js\nuser = 1000\n", NULL, "api@.service",
+                      "CapabilityBoundingSet=\nAmbientCapabilities=");
         /* overrides replace the profile's lines of their directive, in order */
         test_unit_one("[api]\nscript = a.js\nhardening_override = ProtectHome=tmpfs \"SystemCallFilter=@system-service "
                       "@resources\" MemoryDenyWriteExecute=yes\n",
@@ -425,6 +434,9 @@ static void test_diags(void **state) {
         paths_must_exist = false;
         test_diag_one("[api]\nscript = a.js\nuser = root\n", NULL, true,
                       "apps.ini:3:8: warning: app 'api' runs as root: give it a user of its own\n");
+        test_diag_one("[api]\nscript = a.js\nuser = 0\n", NULL, true,
+                      "apps.ini:3:8: warning: app 'api' runs as root (uid 0): give it a user of its own\n");
+        test_diag_one("[api]\nscript = a.js\nuser = 1000\n", NULL, true, "");
         test_diag_one("[api]\nscript = a.js\nhardening = paranoid\n", NULL, false,
                       "apps.ini:3:13: error: hardening: expected \"default\", \"strict\" or \"off\", found 'paranoid'\n");
         test_diag_one("[api]\nscript = a.js\nhardening_override = User=root\n", NULL, false,
