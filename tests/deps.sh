@@ -3,14 +3,14 @@
 # PMGEN_DEPS_EXTRA adds packages (the benchmarks add wrk, hyperfine, npm).
 set -eu
 # debhelper and dpkg-dev build the .deb that tests/integration/test-package.sh installs; bash-completion and
-# zsh run the completion tests. lintian (~100 MB with its Perl stack, and slow) is left out: `make deb` and the
-# package test run it when it is installed (apt-get install lintian). rpm (rpmbuild, rpm2cpio) lets the package
-# test run `make rpm` and list the RPMs.
+# zsh run the completion tests. lintian (~100 MB with its Perl stack) checks the .deb in `make deb` and the
+# package test, which fails on a lintian error. rpm (rpmbuild, rpm2cpio) lets the package test run `make rpm`
+# and list the RPMs.
 # ansible (ansible-core 2.14 with the community collections: community.docker's nsenter connection),
 # ansible-lint and git run the fleet test (tests/integration/test-fleet.sh). ruby runs the shim's Ruby bind case.
 PKGS="build-essential pkg-config libsystemd-dev libinih-dev libcmocka-dev clang valgrind mandoc
       nodejs systemd util-linux procps iproute2 curl python3 debhelper dpkg-dev bash-completion zsh jq tmux
-      ansible ansible-lint git ruby rpm
+      ansible ansible-lint git ruby rpm lintian
       ${PMGEN_DEPS_EXTRA:-}"
 missing=""
 for p in $PKGS; do
