@@ -19,7 +19,13 @@
 #     and that runs green here,
 #     and a second commit rolled by it reloads the app (new processes, same declaration);
 #   - pmgen.pmgen.apply with state=absent deletes the file's apps on one host, then reports no change.
-# Ports 18710-18711.
+#   - the health gate fails on fleet1 (its health URL is refused there): the roll stops on fleet1, fleet2
+#     and fleet3 untouched;
+#   - --check --diff of a controller-side change: the role renders the templates into a scratch directory and
+#     the dry run shows the units and the plan the change would bring (on the hosts nothing changes);
+#   - pmgen.pmgen.apply with prune=true removes an app no longer declared; with user=true it applies into a
+#     user manager (root's user@0 on fleet3), not the system manager.
+# Ports 18710-18713.
 set -euo pipefail
 
 here=$(cd -P -- "$(dirname -- "$0")" && pwd -P)
@@ -30,7 +36,7 @@ here=$(cd -P -- "$(dirname -- "$0")" && pwd -P)
 # shellcheck source=apply-lib.sh
 . "$here/apply-lib.sh"
 
-WEB=18710 API=18711
+WEB=18710 API=18711 REFUSED=18712 UWEB=18713
 HOSTS=(fleet1 fleet2 fleet3)
 ANS=$SANDBOX_REPO/contrib/ansible
 COLL=$ANS/ansible_collections/pmgen/pmgen
@@ -40,7 +46,7 @@ LOADS=()
 for tool in ansible-playbook ansible-lint ansible-galaxy ansible-doc git; do
         command -v "$tool" >/dev/null || { echo "test-fleet: $tool not found (tests/deps.sh installs it)" >&2; exit 1; }
 done
-require_free_ports "$WEB" "$API"
+require_free_ports "$WEB" "$API" "$REFUSED" "$UWEB"
 t_init fleet
 
 loads_end() {
@@ -241,6 +247,22 @@ if play check "$ANS/site.yml" -e pmgen_serial=3 --check --diff -e app_greeting=v
 else
         fail "check run" "$(play_failures check)"
 fi
+# The dry run was of the rendered declarations (a scratch directory bound over /etc/pmgen/declarations), not
+# of the ones on the hosts: the plan has the new environment and the third instance, the diff the units.
+plan=$(jq_py check '" ".join("%s:%s:%s:%s:%s" % (h, r.get("changed"), ",".join(c["key"] for a in r.get("apps", []) for c in a.get("changes", [])), ",".join(i for a in r.get("apps", []) for i in a.get("start", []) + a.get("restart", [])), sum(1 for d in r.get("diff", []) if d["before"] != d["after"])) for p in j["plays"] for t in p["tasks"] if t["task"]["name"].endswith("Apply the declarations") for h, r in sorted(t["hosts"].items()))')
+info "check-mode plan per host (host:changed:changed keys:instances started/restarted:units diffs): $plan"
+planned=0
+for h in "${HOSTS[@]}"; do
+        case " $plan " in *" $h:True:"*env.GREETING*web@2*) planned=$((planned + 1)) ;; esac
+done
+# the lines the change adds to fleet1's units
+diffline=$(jq_py check '" | ".join(l for p in j["plays"] for t in p["tasks"] if t["task"]["name"].endswith("Apply the declarations") for h, r in t["hosts"].items() if h == "fleet1" for d in r.get("diff", []) for l in d["after"].splitlines() if l.strip() and l not in d["before"].splitlines())')
+scratch=$(for h in "${HOSTS[@]}"; do in_box "$h" sh -c 'ls -d /tmp/pmgen-stage-* /tmp/pmgen-check-* 2>/dev/null' || :; done)
+if [ "$planned" = 3 ] && [ -n "$diffline" ] && [ -z "$scratch" ]; then
+        pass "--check --diff shows the units of a controller-side change" "every host: env.GREETING changed, web@2 to start; lines fleet1's diff adds: ${diffline:0:160}; no scratch left"
+else
+        fail "--check --diff shows the units of a controller-side change" "plan: $plan; diff line: '$diffline'; scratch left: $scratch"
+fi
 # The module in check mode, on a declaration changed on the host (kill_timeout: the units change).
 in_box fleet1 sed -i 's/^kill_timeout = 3000/kill_timeout = 4000/' /etc/pmgen/declarations/apps.ini
 BEFORE[fleet1]=$(state_of fleet1)
@@ -339,6 +361,34 @@ tasks_on_others=$(jq_py broken 'sum(1 for p in j["plays"] for t in p["tasks"] fo
 [ "$tasks_on_others" = 0 ] || { untouched=0; fail "no other host touched" "$tasks_on_others task results on fleet2/fleet3"; }
 [ "$untouched" = 1 ] && pass "no other host touched" "fleet2 and fleet3: no task ran, same processes and declarations"
 
+heading "the health gate fails on fleet1"
+# fleet1's health URL is a port nothing listens on; the others ask the shared port. A new greeting would
+# restart every host: the roll must stop after fleet1.
+for h in "${HOSTS[@]}"; do BEFORE[$h]=$(state_of "$h"); done
+GATEINV=$T_WORK/gate.ini
+printf '[pmgen_servers]\nfleet1 gate_url=http://127.0.0.1:%s/\n\n[pmgen_servers:vars]\ngate_url=http://127.0.0.1:%s/\n' "$REFUSED" "$WEB" >"$GATEINV"
+t0=$SECONDS
+if play gate "$ANS/site.yml" -i "$GATEINV" -e app_greeting=v4 \
+        -e '{"pmgen_health_urls": ["{{ gate_url }}"], "pmgen_health_retries": 3, "pmgen_health_delay": 1}'; then
+        fail "the gate stops the roll" "the play succeeded"
+else
+        failed_at=$(jq_py gate '" | ".join("%s: %s" % (h, t["task"]["name"].split(" : ")[-1]) for p in j["plays"] for t in p["tasks"] for h, r in t["hosts"].items() if r.get("failed"))')
+        applied1=$(jq_py gate '" ".join("%s" % r.get("changed") for p in j["plays"] for t in p["tasks"] if t["task"]["name"].endswith("Apply the declarations") for h, r in t["hosts"].items())')
+        if [ "$failed_at" = "fleet1: Wait for the first 2xx answer of each health URL" ] && [ "$applied1" = True ]; then
+                pass "the gate fails on fleet1" "fleet1 applied v4, then '$failed_at' ($((SECONDS - t0)) s)"
+        else
+                fail "the gate fails on fleet1" "failed: '$failed_at', apply changed: '$applied1'; $(play_failures gate)"
+        fi
+fi
+untouched=1
+for h in fleet2 fleet3; do
+        now=$(state_of "$h")
+        [ "$now" = "${BEFORE[$h]}" ] || { untouched=0; fail "the roll stopped at fleet1" "$h: before '${BEFORE[$h]}', now '$now'"; }
+done
+tasks_on_others=$(jq_py gate 'sum(1 for p in j["plays"] for t in p["tasks"] for h in t["hosts"] if h != "fleet1")')
+[ "$tasks_on_others" = 0 ] || { untouched=0; fail "the roll stopped at fleet1" "$tasks_on_others task results on fleet2/fleet3"; }
+[ "$untouched" = 1 ] && pass "the roll stopped at fleet1" "fleet2 and fleet3: no task ran, same app MainPIDs ($(pids_of fleet2 web); $(pids_of fleet3 web)) and declarations"
+
 heading "pmgen deploy-export: PM2's deploy section as a play"
 EXP=$T_WORK/exported
 rm -rf "$EXP"
@@ -407,8 +457,8 @@ else
 fi
 
 heading "state=absent"
-adhoc() { # NAME ARGS [ANSIBLE-OPTIONS…]: pmgen.pmgen.apply on fleet1 alone
-        ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=json timeout 120 ansible -i "$CONN" fleet1 \
+adhoc() { # NAME ARGS [ANSIBLE-OPTIONS…]: pmgen.pmgen.apply on fleet1 alone (ADHOC_HOST: another host)
+        ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=json timeout 120 ansible -i "$CONN" "${ADHOC_HOST:-fleet1}" \
                 -m pmgen.pmgen.apply -a "$2" "${@:3}" >"$T_WORK/$1.json" 2>"$T_WORK/$1.err"
 }
 one='(lambda r: "%s %s" % (r.get("changed"), ",".join(r.get("deleted", [])) or r.get("msg", "")))(j["plays"][0]["tasks"][0]["hosts"]["fleet1"])'
@@ -431,6 +481,46 @@ if [ "$m1" = "True False" ] && [ "$m2" = "True /etc/pmgen/not-yet: no such file 
         pass "a src not placed yet" "--check: changed (nothing placed in check mode); a real run: failed, '${m2#True }'"
 else
         fail "a src not placed yet" "--check: $m1; real: $m2"
+fi
+
+heading "prune=true and user=true"
+# fleet2 runs api (applied from /srv/api/current/ecosystem.config.js) and web (from the declarations
+# directory): applying the directory with prune=true removes api there.
+web2=$(pids_of fleet2 web)
+ADHOC_HOST=fleet2 adhoc prune "src=/etc/pmgen/declarations prune=true" || :
+pr=$(jq_py prune '(lambda r: "%s %s" % (r.get("changed"), " ".join(sorted("%s:%s" % (a["name"], a["action"]) for a in r.get("apps", []))) or r.get("msg", "")))(j["plays"][0]["tasks"][0]["hosts"]["fleet2"])' 2>&1)
+load=$(in_box fleet2 systemctl show -p LoadState --value api@0.service api@1.service | grep . | paste -sd ' ' -)
+if [ "$pr" = "True api:removed web:unchanged" ] && [ "$load" = "not-found not-found" ] && [ "$(pids_of fleet2 web)" = "$web2" ] &&
+        ! in_box fleet2 test -e /etc/pmgen/ecosystem.config.ini; then
+        pass "prune=true" "fleet2: $pr; api@0/api@1 LoadState $load; web's MainPIDs unchanged"
+else
+        fail "prune=true" "result: $pr; api@0/1 LoadState: $load; web $web2 -> $(pids_of fleet2 web)"
+fi
+# user=true: root's own user manager on fleet3 (user@0.service), the module with XDG_RUNTIME_DIR set.
+if in_box fleet3 systemctl start user@0.service; then
+        in_box fleet3 sh -c 'mkdir -p /root/user-apps && printf "%s\n" "$@" >/root/user-apps/uweb.ini' sh \
+                '[uweb]' 'script = /srv/app/current/server.js' 'cwd = /srv/app/current' 'exec_mode = cluster' \
+                'instances = 1' "port = $UWEB" '' '[uweb env]' 'GREETING = user'
+        printf '%s\n' '---' '- name: Apply into the user manager' '  hosts: fleet3' '  gather_facts: false' \
+                '  environment:' '    XDG_RUNTIME_DIR: /run/user/0' '  tasks:' '    - name: Apply the user declarations' \
+                '      pmgen.pmgen.apply:' '        src: /root/user-apps' '        user: true' >"$T_WORK/user.yml"
+        t0=$SECONDS
+        if ANSIBLE_STDOUT_CALLBACK=json timeout 120 ansible-playbook -i "$CONN" "$T_WORK/user.yml" >"$T_WORK/user.json" 2>"$T_WORK/user.err"; then
+                ur=$(jq_py user '(lambda r: "%s %s" % (r.get("changed"), " ".join("%s:%s" % (a["name"], a["action"]) for a in r.get("apps", []))))(j["plays"][0]["tasks"][0]["hosts"]["fleet3"])')
+                ust=$(in_box fleet3 env XDG_RUNTIME_DIR=/run/user/0 systemctl --user show -p ActiveState --value uweb@0.service)
+                sysl=$(in_box fleet3 systemctl show -p LoadState --value uweb@0.service)
+                ans=$(get_json "$UWEB" greeting)
+                if [ "$ur" = "True uweb:created" ] && [ "$ust" = active ] && [ "$sysl" = not-found ] && [ "$ans" = user ] &&
+                        in_box fleet3 test -f /root/.config/pmgen/uweb.ini; then
+                        pass "user=true" "fleet3: $ur in user@0 (active, answers '$ans'), ~/.config/pmgen/uweb.ini; the system manager: $sysl ($((SECONDS - t0)) s)"
+                else
+                        fail "user=true" "result: $ur; user manager: $ust; system manager: $sysl; answer: '$ans'"
+                fi
+        else
+                fail "user=true" "$(play_failures user)"
+        fi
+else
+        fail "user=true" "cannot start user@0.service on fleet3"
 fi
 
 t_finish

@@ -26,6 +26,12 @@ description:
   - With O(state=absent) the apps that the files declare are deleted (C(pmgen delete APP)).
   - In check mode a O(src) that does not exist yet (a task before placed nothing, in check mode) is reported
     as C(changed) without running pmgen.
+  - In check mode with O(stage), the dry run is of the files of O(stage) as if they were placed at O(src); the
+    module merges them over a copy of O(src) and binds that copy over O(src) in a private mount namespace
+    (C(unshare --mount)) for the one C(pmgen apply --dry-run) run, so pmgen sees the same paths (a declaration
+    is known by its path; an app without C(cwd) runs in its declaration's directory). Nothing on the host
+    changes. The role M(pmgen.pmgen.server) renders its templates into such a directory in check mode, so that
+    C(--check --diff) shows the units a controller-side change would change.
 options:
   src:
     description:
@@ -47,6 +53,13 @@ options:
       - Also remove the apps applied earlier from other files (C(pmgen apply --prune)).
     type: bool
     default: false
+  stage:
+    description:
+      - In check mode only (ignored otherwise), a directory on the host with new versions of the declaration files
+        of O(src) (same names; files not in O(src) are new ones). Needs root (a private mount namespace); as
+        another user the dry run is of what O(src) holds, with a warning. A O(src) that does not exist yet is
+        reported as above.
+    type: path
   state:
     description:
       - C(present) applies the files; C(absent) deletes the apps they declare.
@@ -146,6 +159,8 @@ stderr:
 
 import json
 import os
+import shutil
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -184,6 +199,39 @@ def pmgen_path(module):
     return module.get_bin_path("pmgen", required=True, opt_dirs=["/usr/local/bin", "/usr/bin"])
 
 
+def staged(module, src, cmd):
+    """The dry run of the files of stage in place of src's: a merged copy bound over src in a private mount
+    namespace. Returns (cmd, files, scratch) or None where that cannot be done (a warning says why)."""
+    stage = module.params["stage"]
+    if not os.path.isdir(stage):
+        module.fail_json(msg="stage %s: not a directory" % stage, rc=1)
+    if os.geteuid() != 0 or not module.get_bin_path("unshare"):
+        module.warn("check mode: the dry run is of the declarations on the host, not of %s (binding it over %s "
+                    "needs root and unshare)" % (stage, src))
+        return None
+    if not os.path.exists(src):
+        return None
+    scratch = tempfile.mkdtemp(prefix="pmgen-check-")
+    os.chmod(scratch, 0o700)
+    if os.path.isdir(src):
+        merged = os.path.join(scratch, "src")
+        os.mkdir(merged, 0o755)
+        for d in (src, stage):
+            for f in os.listdir(d):
+                if os.path.isfile(os.path.join(d, f)):
+                    shutil.copy2(os.path.join(d, f), os.path.join(merged, f))
+        files = [os.path.join(src, os.path.basename(f)) for f in sources(module, merged)]
+    else:
+        merged = os.path.join(stage, os.path.basename(src))
+        if not os.path.isfile(merged):
+            shutil.rmtree(scratch, ignore_errors=True)
+            return None
+        files = [src]
+    wrap = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+            'mount --bind -- "$1" "$2" && shift 2 && exec "$@"', "sh", merged, src]
+    return wrap + cmd, files, scratch
+
+
 def present(module, pmgen, files):
     cmd = [pmgen, "apply", "--json"] + common_args(module)
     if module.check_mode:
@@ -192,8 +240,17 @@ def present(module, pmgen, files):
         cmd += ["--env", module.params["env"]]
     if module.params["prune"]:
         cmd.append("--prune")
+    scratch = None
+    if module.check_mode and module.params["stage"]:
+        st = staged(module, module.params["src"], cmd)
+        if st:
+            cmd, files, scratch = st
     cmd += ["--"] + files
-    rc, out, err = module.run_command(cmd)
+    try:
+        rc, out, err = module.run_command(cmd)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
     try:
         doc = json.loads(out)
     except ValueError:
@@ -244,6 +301,7 @@ def main():
             env=dict(type="str"),
             user=dict(type="bool", default=False),
             prune=dict(type="bool", default=False),
+            stage=dict(type="path"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             executable=dict(type="path"),
         ),
