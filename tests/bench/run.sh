@@ -15,7 +15,7 @@
 # Each figure is the median of several runs with min and max; ratios are pmgen/PM2 and pmgen/bare. The
 # summary table is printed and written to tests/bench/results/summary.md (details beside it, raw outputs in
 # build/bench/). Settings (environment), with their defaults and BENCH_QUICK=1's:
-#   BENCH_QUICK=1           a smoke run (about 5 minutes): fewer and shorter runs, everything else the same
+#   BENCH_QUICK=1           a smoke run (about 4 minutes): fewer and shorter runs, everything else the same
 #   throughput: BENCH_RUNS (5/2), BENCH_DURATION s (5/2), BENCH_WARMUP s (2/1), BENCH_CONNS (32),
 #               BENCH_THREADS (1), BENCH_MAX_FOREIGN % (15), BENCH_RETRIES (2), BENCH_RETRY_BUDGET s (90/20),
 #               BENCH_KEEP_DISTURBED (0)
