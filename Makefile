@@ -2,7 +2,7 @@
 #
 #   make            build pmgen and pmgen-shim into build/
 #   make demo       build, compile contrib/examples/ecosystem.config.js and run it in a throwaway systemd
-#   make bench      pmgen against PM2 and bare node, side by side (tests/bench/run.sh; as root, ~15 min;
+#   make bench      pmgen against PM2 and bare node, side by side (tests/bench/run.sh; as root, ~18 min;
 #                   BENCH_QUICK=1 for a smoke run)
 #   make check      unit, golden, bad-input, shim (valgrind), fuzz smoke, man lint, completions, install
 #                   paths and sandbox integration tests (the Debian package's included)

@@ -42,12 +42,16 @@ BENCH_RETRIES=${BENCH_RETRIES:-2}
 BENCH_RETRY_BUDGET=${BENCH_RETRY_BUDGET:-$(_q 20 90)}
 # Runs still disturbed after the repeats are left out of the figures (1: keep them).
 BENCH_KEEP_DISTURBED=${BENCH_KEEP_DISTURBED:-0}
-BENCH_IDLE=${BENCH_IDLE:-$(_q 6 60)}            # seconds of the idle window (CPU and memory of the supervisors)
+BENCH_IDLE=${BENCH_IDLE:-$(_q 6 30)}            # seconds of the idle window of each start (CPU of the supervisors and apps)
 BENCH_WARMUP_REQUESTS=${BENCH_WARMUP_REQUESTS:-$(_q 5000 20000)} # requests each start serves before memory is read
 BENCH_MEM_RUNS=${BENCH_MEM_RUNS:-$(_q 2 3)}     # starts per system for the memory figures
 BENCH_IDLE_SAMPLES=${BENCH_IDLE_SAMPLES:-6}     # the idle window is read in this many equal slices
-BENCH_KILLS=${BENCH_KILLS:-$(_q 2 5)}           # kill -9 recoveries per system
+BENCH_KILLS=${BENCH_KILLS:-$(_q 2 9)}           # kill -9 recoveries per system
 BENCH_SETTLE=${BENCH_SETTLE:-$(_q 1.5 3)}       # seconds between two kills (PM2's min_uptime is 1 s)
+# reload.sh: RELOAD_RUNS wrk runs per system and mode, each RELOAD_DURATION s with RELOAD_ROUNDS reload rounds
+RELOAD_RUNS=${RELOAD_RUNS:-$(_q 2 3)}
+RELOAD_DURATION=${RELOAD_DURATION:-$(_q 6 20)}
+RELOAD_ROUNDS=${RELOAD_ROUNDS:-$(_q 2 7)}
 BENCH_APPS=${BENCH_APPS:-1 100 1000}            # apps per ecosystem file for `pmgen generate`
 BENCH_HYPERFINE_RUNS=${BENCH_HYPERFINE_RUNS:-$(_q 3 10)}
 # journald drops a unit's lines above 10000 per 30 s by default. "off" lifts that in the box, so that

@@ -11,10 +11,12 @@
 #     metrics hooks) loaded in the same process: its per-worker cost is estimated as worker RssAnon − bare
 #     node RssAnon of the same app after the same requests. The same is done for pmgen's app processes
 #     (its Node preload is in them).
-# CPU: the last start then sits idle for BENCH_IDLE s, read in BENCH_IDLE_SAMPLES slices: utime+stime
-# (/proc/PID/stat) of the supervisor and of the apps over the whole window, as ms per minute, with the range
-# of the slices (schedstat's on-CPU ns, more precise, go into the detail file).
-# Memory figures are the median of the starts, with min and max.
+# CPU: every start then sits idle for BENCH_IDLE s, read in BENCH_IDLE_SAMPLES slices: utime+stime
+# (/proc/PID/stat) and schedstat's on-CPU ns (more precise) of the supervisor and of the apps over each
+# start's whole window, as ms per minute (the range of the slices goes into the detail file).
+# Every figure is the median of the starts, with min and max: the wrapper's per start is that start's app
+# RssAnon − bare's median, and "everything not the app" per start is that start's supervisor + INSTANCES ×
+# its wrapper.
 # Sourced by run.sh (lib.sh first).
 
 # "PID RSSANON PSS TICKS SCHEDNS COMM" lines → "RSSANON_SUM PSS_SUM TICKS_SUM SCHEDNS_SUM COUNT"
@@ -58,8 +60,8 @@ q_overhead() {
                         echo "$s.app.pss $((pss / n))" >>"$samples"
                         say "$s start $run: supervisor ${sup:-none}, apps $apps: app RssAnon $((rss / n)) kB each"
 
-                        # The last start also sits idle for BENCH_IDLE s: CPU of the supervisor and the apps.
-                        if [ "$run" = "$BENCH_MEM_RUNS" ]; then
+                        # Every start then sits idle for BENCH_IDLE s: CPU of the supervisor and the apps.
+                        if :; then
                                 sup_prev=$sup_t0 app_prev=$app_t0
                                 for ((slice = 1; slice <= BENCH_IDLE_SAMPLES; slice++)); do
                                         sleep "$slice_s"
@@ -117,55 +119,70 @@ q_overhead() {
         row "$rowsf" "3. overhead" "app process RssAnon MiB (per instance)" \
                 "$(fmt_mmm "$ap" 1)" "$(fmt_mmm "$aq" 1)" "$(fmt_mmm "$ab" 1)" \
                 "$r" "$(ratio_of "$(_med "$ap")" "$(_med "$ab")")" "$(verdict_ratio "$r" lower PM2)"
-        # The in-process wrapper per instance (medians): app − bare; then all that is not the app:
-        # supervisor + INSTANCES × wrapper (a wrapper measured below bare counts as 0).
+        # The in-process wrapper per instance, per start: app − bare's median; then all that is not the app,
+        # per start: supervisor + INSTANCES × wrapper (a wrapper measured below bare counts as 0).
+        python3 - "$samples" "$INSTANCES" >"$samples.derived" <<'EOF'
+import statistics, sys
+path, n = sys.argv[1], int(sys.argv[2])
+v = {}
+for line in open(path).read().splitlines():
+    if len(line.split()) == 2:
+        k, x = line.split()
+        v.setdefault(k, []).append(float(x))
+bare = statistics.median(v["bare.app.rss"]) if v.get("bare.app.rss") else None
+for s in ("pmgen", "pm2"):
+    if bare is None:
+        break
+    for app, sup in zip(v.get(s + ".app.rss", []), v.get(s + ".sup.rss", [])):
+        w = app - bare
+        print(f"{s}.wrap {w:.0f}")
+        print(f"{s}.notapp {sup + n * max(w, 0):.0f}")
+EOF
+        cat "$samples.derived" >>"$samples"
         local wp wq tp tq
-        wp=$(awk -v a="$(_med "$ap")" -v b="$(_med "$ab")" 'BEGIN { printf "%.1f", a - b }')
-        wq=$(awk -v a="$(_med "$aq")" -v b="$(_med "$ab")" 'BEGIN { printf "%.1f", a - b }')
-        row "$rowsf" "3. overhead" "in-process wrapper, RssAnon MiB per instance (app − bare, medians)" \
-                "$wp" "$wq" "0" "-" "-" \
-                "$(awk -v a="$wp" -v b="$wq" 'BEGIN { print (a < b - 0.5) ? "pmgen better than PM2" : (a > b + 0.5) ? "pmgen worse than PM2" : "even with PM2" }')"
-        tp=$(awk -v s="$msp" -v w="$wp" -v n="$INSTANCES" 'BEGIN { printf "%.1f", s + n * (w > 0 ? w : 0) }')
-        tq=$(awk -v s="$msq" -v w="$wq" -v n="$INSTANCES" 'BEGIN { printf "%.1f", s + n * (w > 0 ? w : 0) }')
-        r=$(ratio_of "$tp" "$tq")
-        row "$rowsf" "3. overhead" "everything not the app, RssAnon MiB (supervisor + $INSTANCES × wrapper)" \
-                "$tp" "$tq" "0" "$r" "-" "$(verdict_ratio "$r" lower PM2)"
-        # CPU: the whole window (utime+stime ticks, 10 ms each), with the range of its slices.
-        _cpu() { # SYSTEM sup|app → "TOTAL (SLICEMIN–SLICEMAX)"
-                local tot sl
-                tot=$(stat_of "$samples" "$1.$2.cpu" | cut -d' ' -f1)
-                sl=$(stat_of "$samples" "$1.$2.slicecpu")
-                [ -n "$tot" ] || { echo "-"; return; }
-                awk -v t="$tot" -v s="$sl" 'BEGIN { split(s, a, " "); printf "%.0f (slices %.0f–%.0f)\n", t, a[2], a[3] }'
-        }
-        _tot() { stat_of "$samples" "$1.$2.cpu" | cut -d' ' -f1; }
+        wp=$(_mib pmgen.wrap)
+        wq=$(_mib pm2.wrap)
+        row "$rowsf" "3. overhead" "in-process wrapper, RssAnon MiB per instance (app − bare's median, per start)" \
+                "$(fmt_mmm "$wp" 1)" "$(fmt_mmm "$wq" 1)" "0" "-" "-" \
+                "$(awk -v a="$(_med "$wp")" -v b="$(_med "$wq")" 'BEGIN { print (a < b - 0.5) ? "pmgen better than PM2" : (a > b + 0.5) ? "pmgen worse than PM2" : "even with PM2" }')"
+        tp=$(_mib pmgen.notapp)
+        tq=$(_mib pm2.notapp)
+        r=$(ratio_of "$(_med "$tp")" "$(_med "$tq")")
+        row "$rowsf" "3. overhead" "everything not the app, RssAnon MiB (supervisor + $INSTANCES × wrapper, per start)" \
+                "$(fmt_mmm "$tp" 1)" "$(fmt_mmm "$tq" 1)" "0" "$r" "-" "$(verdict_ratio "$r" lower PM2)"
+        # CPU over each start's idle window: utime+stime ticks (10 ms each) and schedstat's on-CPU time.
+        _cpu() { stat_of "$samples" "$1.$2.$3"; } # SYSTEM sup|app cpu|schedcpu → "median min max n"
+        _tot() { _cpu "$1" "$2" cpu | cut -d' ' -f1; }
         r=$(ratio_of "$(_tot pmgen sup)" "$(_tot pm2 sup)")
         row "$rowsf" "3. overhead" "supervisor CPU while idle, ms per minute (utime+stime)" \
-                "$(_cpu pmgen sup)" "$(_cpu pm2 sup)" "0 (none)" "$r" "-" \
+                "$(fmt_mmm "$(_cpu pmgen sup cpu)" 0)" "$(fmt_mmm "$(_cpu pm2 sup cpu)" 0)" "0 (none)" "$r" "-" \
                 "$(awk -v a="$(_tot pmgen sup)" -v b="$(_tot pm2 sup)" 'BEGIN { print (a + 20 < b) ? "pmgen better than PM2" : (a > b + 20) ? "pmgen worse than PM2" : "even with PM2" }')"
         local sp_s sq_s
-        _sched() { stat_of "$samples" "$1.$2.schedcpu" | awk '$4 > 0 { printf "%.1f\n", $1 }'; }
-        sp_s=$(_sched pmgen sup)
-        sq_s=$(_sched pm2 sup)
-        r=$(ratio_of "$sp_s" "$sq_s")
+        sp_s=$(_cpu pmgen sup schedcpu)
+        sq_s=$(_cpu pm2 sup schedcpu)
+        r=$(ratio_of "$(_med "$sp_s")" "$(_med "$sq_s")")
         row "$rowsf" "3. overhead" "supervisor CPU while idle, ms per minute (schedstat on-CPU time)" \
-                "${sp_s:--}" "${sq_s:--}" "0 (none)" "$r" "-" "$(verdict_ratio "$r" lower PM2)"
+                "$(fmt_mmm "$sp_s" 1)" "$(fmt_mmm "$sq_s" 1)" "0 (none)" "$r" "-" "$(verdict_ratio "$r" lower PM2)"
         r=$(ratio_of "$(_tot pmgen app)" "$(_tot pm2 app)")
-        row "$rowsf" "3. overhead" "app CPU while idle, ms per minute ($INSTANCES instances)" \
-                "$(_cpu pmgen app)" "$(_cpu pm2 app)" "$(_cpu bare app)" "$r" "$(ratio_of "$(_tot pmgen app)" "$(_tot bare app)")" \
+        row "$rowsf" "3. overhead" "app CPU while idle, ms per minute ($INSTANCES instances, utime+stime)" \
+                "$(fmt_mmm "$(_cpu pmgen app cpu)" 0)" "$(fmt_mmm "$(_cpu pm2 app cpu)" 0)" "$(fmt_mmm "$(_cpu bare app cpu)" 0)" \
+                "$r" "$(ratio_of "$(_tot pmgen app)" "$(_tot bare app)")" \
                 "$(awk -v a="$(_tot pmgen app)" -v b="$(_tot pm2 app)" 'BEGIN { print (a + 20 < b) ? "pmgen better than PM2" : (a > b + 20) ? "pmgen worse than PM2" : "even with PM2" }')"
 
         {
                 echo "### 3. Overhead, every reading"
                 echo
                 echo "Memory: $BENCH_MEM_RUNS starts per system, each read after $BENCH_WARMUP_REQUESTS requests (wrk, keep-alive) and 2 s of"
-                echo "rest. CPU: the last start then idles ${BENCH_IDLE}s, read in $BENCH_IDLE_SAMPLES slices."
+                echo "rest. CPU: every start then idles ${BENCH_IDLE}s, read in $BENCH_IDLE_SAMPLES slices."
                 echo
-                echo "On-CPU time over the whole window from /proc/PID/schedstat (ns precision), ms per minute:"
+                echo "CPU while idle, ms per minute, median (min–max) over the starts: on-CPU time from /proc/PID/schedstat"
+                echo "(ns precision); utime+stime (10 ms ticks); and the range of the single slices (utime+stime):"
                 echo
                 local k
                 for k in pmgen.sup pm2.sup pmgen.app pm2.app bare.app; do
-                        echo "- $k: $(stat_of "$samples" "$k.schedcpu" | cut -d' ' -f1)"
+                        echo "- $k: schedstat $(fmt_mmm "$(stat_of "$samples" "$k.schedcpu")" 2);" \
+                                "utime+stime $(fmt_mmm "$(stat_of "$samples" "$k.cpu")" 0);" \
+                                "slices $(stat_of "$samples" "$k.slicecpu" | awk '$4 > 0 { printf "%.0f–%.0f", $2, $3 }')"
                 done
                 echo
                 echo "Every reading: pid, RssAnon kB, PSS kB, utime+stime ticks and schedstat ns (cumulative), comm."

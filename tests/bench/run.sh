@@ -19,10 +19,11 @@
 #   throughput: BENCH_RUNS (5/2), BENCH_DURATION s (5/2), BENCH_WARMUP s (2/1), BENCH_CONNS (32),
 #               BENCH_THREADS (1), BENCH_MAX_FOREIGN % (15), BENCH_RETRIES (2), BENCH_RETRY_BUDGET s (90/20),
 #               BENCH_KEEP_DISTURBED (0)
-#   overhead:   BENCH_MEM_RUNS (3/2), BENCH_WARMUP_REQUESTS (20000/5000), BENCH_IDLE s (60/6),
+#   reload:     RELOAD_RUNS (3/2), RELOAD_DURATION s (20/6), RELOAD_ROUNDS (7/2) (tests/bench/reload.sh)
+#   overhead:   BENCH_MEM_RUNS (3/2), BENCH_WARMUP_REQUESTS (20000/5000), BENCH_IDLE s of each start (30/6),
 #               BENCH_IDLE_SAMPLES (6)
 #   compile:    BENCH_APPS ("1 100 1000"), BENCH_HYPERFINE_RUNS (10/3)
-#   recovery:   BENCH_KILLS (5/2), BENCH_SETTLE s (3/1.5)
+#   recovery:   BENCH_KILLS (9/2), BENCH_SETTLE s (3/1.5)
 #   PM2_VERSION (latest), BENCH_JOURNAL_RATELIMIT (off: journald keeps every request line, as PM2's log
 #   files do; "default" keeps journald's 10000 lines per 30 s), PORT_BARE/PORT_PM2/PORT_PMGEN (18510/18520/18530)
 # Everything started is ended by PID at the end (and after a run that was killed, by the next run).
@@ -72,7 +73,8 @@ make -C "$REPO" all >"$OUT/build.log" 2>&1 || { tail -n 20 "$OUT/build.log" >&2;
 [ "$#" -gt 0 ] || rm -rf "$ROWS"
 date +%F >"$OUT/date"
 echo "wrk -t$BENCH_THREADS -c$BENCH_CONNS, $BENCH_RUNS rounds of ${BENCH_DURATION}s per mode after ${BENCH_WARMUP}s warm-up;" \
-        "idle window ${BENCH_IDLE}s in $BENCH_IDLE_SAMPLES slices; $BENCH_KILLS kills per system;" \
+        "reloads: $RELOAD_RUNS runs of ${RELOAD_DURATION}s per system and mode with $RELOAD_ROUNDS reload rounds each;" \
+        "$BENCH_MEM_RUNS starts per system for memory, each idle ${BENCH_IDLE}s in $BENCH_IDLE_SAMPLES slices; $BENCH_KILLS kills per system;" \
         "hyperfine $BENCH_HYPERFINE_RUNS runs; journald rate limit $BENCH_JOURNAL_RATELIMIT$([ "$BENCH_QUICK" = 1 ] && echo "; BENCH_QUICK=1 (smoke run)")" \
         >"$OUT/settings"
 do_reload=0

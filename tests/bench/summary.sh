@@ -6,8 +6,9 @@
 # settings. The details of every run are beside it (tests/bench/results/{throughput,overhead,compile,recovery}.md).
 #
 # Question 2 (reloads under load) is tests/bench/reload.sh's: when that script exists it is run here
-# (unless BENCH_RUN_RELOAD=0) with the other systems stopped, and its Markdown table, which it writes to
-# tests/bench/results/reload.md, is folded into the summary. Without it the summary says so.
+# (unless BENCH_RUN_RELOAD=0) with the other systems stopped; its rows (build/bench/rows/reload.tsv) go
+# into the table and its Markdown table, which it writes to tests/bench/results/reload.md, is folded into
+# the summary. Without it the summary says so.
 #
 #   tests/bench/summary.sh          (re)print the summary from the last run's rows
 set -euo pipefail
@@ -26,10 +27,7 @@ if [ -e "$BENCH_HOME/reload.sh" ]; then
         if [ "$BENCH_RUN_RELOAD" = 1 ]; then
                 step "2. Reloads under load: tests/bench/reload.sh"
                 rm -f "$reload_md"
-                export BENCH_QUICK
-                if [ "$BENCH_QUICK" = 1 ]; then # reload.sh's own settings, shortened for a smoke run
-                        export RELOAD_ROUNDS=${RELOAD_ROUNDS:-2} RELOAD_DURATION=${RELOAD_DURATION:-6}
-                fi
+                export BENCH_QUICK # reload.sh shortens its own settings for a smoke run
                 rc=0
                 if [ -x "$BENCH_HOME/reload.sh" ]; then
                         "$BENCH_HOME/reload.sh" || rc=$?
@@ -62,7 +60,13 @@ all=$OUT/summary.rows
 for q in throughput reload overhead compile recovery; do
         if [ "$q" = reload ]; then
                 case $reload_status in
-                measured) printf '2. reload\tfailed requests and p99 during reloads under load\tsee the reload table below\t\t\t\t\t\n' >>"$all" ;;
+                measured)
+                        if [ -s "$ROWS/reload.tsv" ]; then
+                                cat "$ROWS/reload.tsv" >>"$all"
+                        else
+                                printf '2. reload\tfailed requests and p99 during reloads under load\tsee the reload table below\t\t\t\t\t\n' >>"$all"
+                        fi
+                        ;;
                 *) printf '2. reload\t%s\t\t\t\t\t\t\n' "${reload_note#reload: }" >>"$all" ;;
                 esac
         elif [ -s "$ROWS/$q.tsv" ]; then
