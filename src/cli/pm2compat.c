@@ -754,31 +754,20 @@ static int ls_rows(const pm2_action *a, value **rows) {
         return ret;
 }
 
-static int do_jlist(const pm2_action *a) {
+/* jlist and prettylist, pm2 id APP, pm2 pid [APP]: pmgen ls --json's rows, printed in PM2's shape. */
+static int do_rows(const pm2_action *a) {
         value *rows = NULL;
         strbuf out = STRBUF_INIT;
         struct timespec ts;
-        int ret = ls_rows(a, &rows);
+        int ret = ls_rows(a, &rows), r = 0;
 
         clock_gettime(CLOCK_REALTIME, &ts);
-        if (ret == 0 && pm2_jlist(rows, (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000, a->pretty, &out) < 0) {
-                fprintf(stderr, "pm2: pmgen ls --json is not in the expected shape\n");
-                ret = EXIT_SYSTEM;
-        }
-        if (ret == 0 && (fwrite(strbuf_str(&out), 1, out.len, stdout) != out.len || fflush(stdout) != 0))
-                ret = EXIT_SYSTEM;
-        value_free(rows);
-        strbuf_free(&out);
-        return ret;
-}
-
-/* pm2 id APP, pm2 pid [APP] */
-static int do_ids(const pm2_action *a) {
-        value *rows = NULL;
-        strbuf out = STRBUF_INIT;
-        int ret = ls_rows(a, &rows);
-
-        if (ret == 0 && (a->kind == PM2_IDS ? pm2_ids(rows, a->app, &out) : pm2_pids(rows, a->app, &out)) < 0) {
+        if (ret == 0)
+                r = a->kind == PM2_IDS    ? pm2_ids(rows, a->app, &out)
+                    : a->kind == PM2_PIDS ? pm2_pids(rows, a->app, &out)
+                                          : pm2_jlist(rows, (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000,
+                                                      a->pretty, &out);
+        if (r < 0) {
                 fprintf(stderr, "pm2: pmgen ls --json is not in the expected shape\n");
                 ret = EXIT_SYSTEM;
         }
@@ -929,14 +918,12 @@ int pm2_main(int argc, char **argv) {
                 ret = EXIT_USAGE;
                 break;
         case PM2_JLIST:
-                ret = do_jlist(&a);
+        case PM2_IDS:
+        case PM2_PIDS:
+                ret = do_rows(&a);
                 break;
         case PM2_SIGNAL:
                 ret = do_signal(&a);
-                break;
-        case PM2_IDS:
-        case PM2_PIDS:
-                ret = do_ids(&a);
                 break;
         case PM2_FILE:
         case PM2_FILE_APPS:
