@@ -43,30 +43,23 @@ void timefmt_moment(strbuf *out, const char *fmt, const struct tm *tm, unsigned 
                         else
                                 strbuf_add(out, p, n);
                         break;
-                case 'M':
-                        n = run(p, 'M', 2);
-                        strbuf_addf(out, n == 2 ? "%02d" : "%d", tm->tm_mon + 1);
-                        break;
+                case 'M': /* one letter: no padding; two: 2 digits */
                 case 'D':
-                        n = run(p, 'D', 2);
-                        strbuf_addf(out, n == 2 ? "%02d" : "%d", tm->tm_mday);
-                        break;
                 case 'H':
-                        n = run(p, 'H', 2);
-                        strbuf_addf(out, n == 2 ? "%02d" : "%d", tm->tm_hour);
-                        break;
                 case 'h':
-                        n = run(p, 'h', 2);
-                        strbuf_addf(out, n == 2 ? "%02d" : "%d", tm->tm_hour % 12 ? tm->tm_hour % 12 : 12);
-                        break;
                 case 'm':
-                        n = run(p, 'm', 2);
-                        strbuf_addf(out, n == 2 ? "%02d" : "%d", tm->tm_min);
+                case 's': {
+                        int v = *p == 'M' ? tm->tm_mon + 1
+                                : *p == 'D' ? tm->tm_mday
+                                : *p == 'H' ? tm->tm_hour
+                                : *p == 'h' ? (tm->tm_hour % 12 ? tm->tm_hour % 12 : 12)
+                                : *p == 'm' ? tm->tm_min
+                                            : tm->tm_sec;
+
+                        n = run(p, *p, 2);
+                        strbuf_addf(out, n == 2 ? "%02d" : "%d", v);
                         break;
-                case 's':
-                        n = run(p, 's', 2);
-                        strbuf_addf(out, n == 2 ? "%02d" : "%d", tm->tm_sec);
-                        break;
+                }
                 case 'S': /* fractions of a second: S tenths, SS hundredths, SSS milliseconds */
                         n = run(p, 'S', 3);
                         strbuf_addf(out, n == 3 ? "%03u" : n == 2 ? "%02u" : "%u", n == 3 ? ms : n == 2 ? ms / 10 : ms / 100);
